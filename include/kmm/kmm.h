@@ -1,0 +1,39 @@
+/*
+ * kmm/kmm.h - the machine: boot, shutdown, checks, logging, fault injection.
+ * Includes every other kmm header.
+ */
+#ifndef KMM_KMM_H
+#define KMM_KMM_H
+
+#include <kmm/gfp.h>
+#include <kmm/page.h>
+#include <kmm/slab.h>
+#include <kmm/report.h>
+
+/*
+ * kmm_boot - boot the simulated machine from a kernel-style command line
+ * ("mem=1G numa=2 zones=dma:16M,normal:896M,highmem ..."; NULL or "" for
+ * the default machine).
+ * Return: 0; -EINVAL with a "kmm: boot: ..." line naming a bad option;
+ * -ENOMEM when the host cannot back it; -EBUSY when already booted.
+ */
+int  kmm_boot(const char *cmdline);
+/* kmm_shutdown - report leaked pages (and objects), release everything. */
+void kmm_shutdown(void);
+/* kmm_check - 0 when every invariant holds, else < 0 and a report of the
+ * first broken one. */
+int  kmm_check(void);
+/* kmm_drain_all - every CPU slot's cached pages and objects back to the
+ * shared lists, empty slabs to the buddy allocator (exact accounting). */
+void kmm_drain_all(void);
+unsigned long kmm_error_count(void);	/* misuse reports so far */
+
+typedef void (*kmm_log_fn)(void *ctx, const char *line);
+void kmm_set_log(kmm_log_fn fn, void *ctx);	/* default (NULL): stderr */
+
+/* fault injection, as Linux's failslab / fail_page_alloc */
+int  kmm_fault_config(const char *attr, const char *spec);
+void kmm_set_fail_nth(unsigned int n);
+unsigned int kmm_get_fail_nth(void);
+
+#endif /* KMM_KMM_H */
