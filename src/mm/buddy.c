@@ -93,9 +93,10 @@ static void add_to_free_list(struct page *page, struct zone *z, unsigned int ord
 		list_add_tail(&page->lru, &area->free_list[mt]);
 	else
 		list_add(&page->lru, &area->free_list[mt]);
-	area->nr_free++;
-	area->nr_free_mt[mt]++;
-	z->free_pages += 1UL << order;
+	/* counters are read without the lock (watermark checks): store once */
+	WRITE_ONCE(area->nr_free, area->nr_free + 1);
+	WRITE_ONCE(area->nr_free_mt[mt], area->nr_free_mt[mt] + 1);
+	WRITE_ONCE(z->free_pages, z->free_pages + (1UL << order));
 	if (counts_as_unreported(page, order))
 		z->unreported_pages += 1UL << order;
 }
@@ -108,9 +109,9 @@ static void del_page_from_free_list(struct page *page, struct zone *z, unsigned 
 	ClearPageBuddy(page);
 	page->private = 0;
 	page->index = 0;
-	area->nr_free--;
-	area->nr_free_mt[mt]--;
-	z->free_pages -= 1UL << order;
+	WRITE_ONCE(area->nr_free, area->nr_free - 1);
+	WRITE_ONCE(area->nr_free_mt[mt], area->nr_free_mt[mt] - 1);
+	WRITE_ONCE(z->free_pages, z->free_pages - (1UL << order));
 	if (counts_as_unreported(page, order))
 		z->unreported_pages -= 1UL << order;
 }

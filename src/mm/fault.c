@@ -43,8 +43,8 @@ static void attr_defaults(struct kmm_fault_attr *a, const char *name)
 
 static void update_armed(void)
 {
-	kmm.fault_armed = kmm.fault_armed || kmm.fail_page_alloc.probability || kmm.failslab.probability ||
-			  kmm.fail_vmalloc.probability || kmm.fail_mempool.probability;
+	WRITE_ONCE(kmm.fault_armed, kmm.fault_armed || kmm.fail_page_alloc.probability || kmm.failslab.probability ||
+				    kmm.fail_vmalloc.probability || kmm.fail_mempool.probability);
 }
 
 /* PROB,INTERVAL,TIMES[,SPACE] */
@@ -203,7 +203,7 @@ void kmm_set_fail_nth(unsigned int n)
 {
 	kmm_thread()->fail_nth = n;
 	if (n)
-		kmm.fault_armed = true;
+		WRITE_ONCE(kmm.fault_armed, true);
 }
 
 unsigned int kmm_get_fail_nth(void)

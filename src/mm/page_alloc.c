@@ -474,7 +474,7 @@ struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
 	}
 	if (nid < 0 || nid >= kmm.nr_nodes)
 		nid = kmm_numa_node_id();
-	if (unlikely(kmm.fault_armed) && kmm_should_fail(&kmm.fail_page_alloc, gfp, order, NULL))
+	if (unlikely(READ_ONCE(kmm.fault_armed)) && kmm_should_fail(&kmm.fail_page_alloc, gfp, order, NULL))
 		return NULL;
 
 	struct zonelist *zl = &NODE_DATA(nid)->node_zonelists[(gfp & __GFP_THISNODE) ? ZONELIST_NOFALLBACK : ZONELIST_FALLBACK];

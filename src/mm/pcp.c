@@ -165,14 +165,14 @@ struct page *pcp_rmqueue(struct kmm_cpu *c, struct zone *z, unsigned int order, 
 			list_add_tail(&page->lru, list);
 		}
 		kmm_plat_unlock(&z->lock);
-		pcp->count += got << order;
+		WRITE_ONCE(pcp->count, pcp->count + (got << order));
 		kmm_count_event(c, PCP_REFILL, 1);
 		if (!got)
 			return NULL;
 	}
 	struct page *page = list_first_entry(list, struct page, lru);
 	list_del(&page->lru);
-	pcp->count -= 1 << order;
+	WRITE_ONCE(pcp->count, pcp->count - (1 << order));
 	ClearPagePcp(page);
 	page->pcp_order = 0;
 	page->private = 0;
@@ -199,7 +199,7 @@ static void free_pcppages_bulk(struct per_cpu_pages *pcp, struct zone *z, int co
 		ClearPagePcp(page);
 		page->pcp_order = 0;
 		page->private = 0;
-		pcp->count -= 1 << order;
+		WRITE_ONCE(pcp->count, pcp->count - (1 << order));
 		count -= 1 << order;
 		unsigned long pfn = kmm_page_to_pfn(page);
 		__free_one_page(page, pfn, z, order, get_pageblock_migratetype(pfn));
@@ -230,7 +230,7 @@ bool pcp_free(struct kmm_cpu *c, struct page *page, unsigned int order)
 	page->pcp_order = (unsigned char)order;
 	page->private = (unsigned long)mt;
 	list_add(&page->lru, &pcp->lists[idx]);
-	pcp->count += 1 << order;
+	WRITE_ONCE(pcp->count, pcp->count + (1 << order));
 	if (pcp->count >= pcp->high) {
 		kmm_count_event(c, PCP_DRAIN, 1);
 		free_pcppages_bulk(pcp, z, pcp->batch, idx);
