@@ -8,6 +8,9 @@
 #include <kmm/gfp.h>
 #include <kmm/page.h>
 #include <kmm/slab.h>
+#include <kmm/mempool.h>
+#include <kmm/vmalloc.h>
+#include <kmm/highmem.h>
 #include <kmm/report.h>
 
 /*
