@@ -6,6 +6,9 @@
 #   make test-asan      ASan + UBSan build in build-asan/, every test
 #   make test-tsan      TSan build in build-tsan/, tests labelled "threaded"
 #   make freestanding   compile the core -ffreestanding, check its symbols
+#   make bench          Release build in build-bench/, run bench/run.sh:
+#                       results table in build-bench/results.md
+#                       (make bench BENCH_ARGS=--quick for a short run)
 #   make install PREFIX=/usr/local
 #   make clean          remove every build directory
 #
@@ -19,12 +22,13 @@ PREFIX     ?= /usr/local
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 CTEST_ARGS ?=
+BENCH_ARGS ?=
 
 # TSan (gcc 12) cannot cope with the large mmap randomisation of recent
 # kernels; running without address-space randomisation avoids it.
 NORAND := $(shell setarch $$(uname -m) -R true >/dev/null 2>&1 && echo "setarch $$(uname -m) -R")
 
-.PHONY: all build run test test-asan test-tsan freestanding install clean check-cmake
+.PHONY: all build run test test-asan test-tsan freestanding bench install clean check-cmake
 
 all: build
 
@@ -72,8 +76,16 @@ freestanding: check-cmake
 	$(CMAKE) -S . -B build -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS)
 	$(CMAKE) --build build --target freestanding-check
 
+# Benchmarks: Release (-g only for callgrind_annotate's line numbers; it
+# does not change the code), no tests.  KMM_BENCH is ON by default anyway.
+bench: check-cmake
+	$(CMAKE) -S . -B build-bench -DCMAKE_BUILD_TYPE=Release "-DCMAKE_C_FLAGS_RELEASE=-O3 -DNDEBUG -g" \
+	  -DKMM_BUILD_TESTS=OFF -DKMM_BENCH=ON $(CMAKE_ARGS)
+	$(CMAKE) --build build-bench -j$(JOBS)
+	sh bench/run.sh build-bench $(BENCH_ARGS)
+
 install: build
 	$(CMAKE) --install build --prefix "$(PREFIX)"
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-bench

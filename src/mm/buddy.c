@@ -342,7 +342,11 @@ void __reserve_highatomic_pageblock(struct page *page, struct zone *z)
 	z->stats.highatomic_reserved++;
 }
 
-/* Give one HIGHATOMIC pageblock back to type mt; true if one was found. */
+/*
+ * Give one HIGHATOMIC pageblock back to type mt; true if one was found.
+ * Its free blocks are freed again under the new type, so they merge with
+ * free neighbours that the reserve boundary kept apart.
+ */
 bool __unreserve_highatomic_pageblock(struct zone *z, int mt)
 {
 	if (!z->nr_reserved_highatomic)
@@ -353,11 +357,29 @@ bool __unreserve_highatomic_pageblock(struct zone *z, int mt)
 			continue;
 		struct page *page = list_first_entry(list, struct page, lru);
 		unsigned long pfn = kmm_page_to_pfn(page);
+		unsigned long start = ALIGN_DOWN(pfn, pageblock_nr_pages), end = start + pageblock_nr_pages;
 		if (get_pageblock_migratetype(pfn) == MIGRATE_HIGHATOMIC) {
 			z->nr_reserved_highatomic -= pageblock_nr_pages;
 			set_pageblock_migratetype(pfn, mt);
 		}
-		move_freepages_block(z, pfn, mt);
+		if (start < z->zone_start_pfn)
+			start = z->zone_start_pfn;
+		if (end > z->zone_start_pfn + z->spanned_pages)
+			end = z->zone_start_pfn + z->spanned_pages;
+		for (unsigned long p = start; p < end;) {
+			struct page *fp = kmm_pfn_to_page(p);
+			if (!PageBuddy(fp)) {
+				p++;
+				continue;
+			}
+			unsigned int fo = (unsigned int)fp->private;
+			bool reported = PageReported(fp);
+			del_page_from_free_list(fp, z, fo);
+			if (reported)
+				SetPageReported(fp);
+			__free_one_page(fp, p, z, fo, mt);
+			p += 1UL << fo;
+		}
 		return true;
 	}
 	return false;

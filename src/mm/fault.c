@@ -83,7 +83,8 @@ int kmm_fault_parse_boot(struct kmm_fault_attr *attr, const char *spec)
 	return 0;
 }
 
-/* Called at boot: every attribute back to its defaults, then the boot keys. */
+/* Called early at boot: every attribute back to its defaults, unarmed, so
+ * the boot's own allocations never fail. */
 void kmm_fault_reset(void)
 {
 	attr_defaults(&kmm.fail_page_alloc, "fail_page_alloc");
@@ -91,6 +92,11 @@ void kmm_fault_reset(void)
 	attr_defaults(&kmm.fail_vmalloc, "fail_vmalloc");
 	attr_defaults(&kmm.fail_mempool, "fail_mempool");
 	kmm.fault_armed = false;
+}
+
+/* Called when the machine is up: the boot keys take effect. */
+void kmm_fault_arm_boot_keys(void)
+{
 	if (kmm.cfg.fail_page_alloc[0])
 		kmm_fault_parse_boot(&kmm.fail_page_alloc, kmm.cfg.fail_page_alloc);
 	if (kmm.cfg.failslab[0])

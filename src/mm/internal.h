@@ -324,6 +324,7 @@ struct kmm_reserved_range { unsigned long start_pfn, nr; const char *what; };
 
 struct kmm_machine {
 	bool booted;
+	bool locks_ready, cpu_locks_ready;	/* what teardown must destroy */
 	unsigned long boot_gen;		/* bumped at every boot */
 	struct kmm_config cfg;
 
@@ -490,6 +491,7 @@ struct page *pcp_rmqueue(struct kmm_cpu *c, struct zone *z, unsigned int order, 
 bool pcp_free(struct kmm_cpu *c, struct page *page, unsigned int order);
 void pcp_drain_zone_lists(struct per_cpu_pages *pcp, struct zone *z);
 void pcp_drain_all(void);
+void kmm_with_slots_quiet(void (*fn)(struct kmm_cpu *c, void *arg), void (*after)(void *arg), void *arg);
 void pcp_release_all_slots(void);
 void pcp_thread_exit(void *thread_state);
 unsigned long pcp_zone_pages(const struct zone *z);
@@ -541,8 +543,21 @@ extern int kmm_nr_layers;
 
 /* fault.c */
 void kmm_fault_reset(void);
+void kmm_fault_arm_boot_keys(void);
 bool kmm_should_fail(struct kmm_fault_attr *attr, gfp_t gfp, unsigned int order, const char *cache);
 int kmm_fault_parse_boot(struct kmm_fault_attr *attr, const char *spec);
+
+/* vmalloc.c: boot (machine.c), after kmalloc_init; sets up the kernel
+ * page table (pgtable.c) too */
+int vmalloc_init(void);
+/* vmalloc with the caller's gfp (reclaim and warning bits; __GFP_ZERO;
+ * frames from high memory unless __GFP_DMA/__GFP_DMA32) and the return
+ * address to show in vmallocinfo: kvmalloc's fallback */
+void *kmm_vmalloc_caller(unsigned long size, gfp_t gfp, int node, void *caller);
+
+/* highmem.c, mempool.c: boot (machine.c) */
+int highmem_init(void);
+int mempool_init(void);
 
 /* thread state */
 struct kmm_thread *kmm_thread(void);

@@ -48,6 +48,7 @@
  * eras); FLATMEM mem_map; memblock-style top-down boot reservations.
  */
 #include "internal.h"
+#include "slab.h"
 
 struct kmm_machine kmm;
 
@@ -766,16 +767,22 @@ int kmm_numa_node_id(void)
 
 static void teardown(void)
 {
+	/* the slots live in simulated memory: destroy their locks first */
+	if (kmm.cpu_locks_ready)
+		for (int i = 0; i < kmm.nr_cpus; i++)
+			kmm_plat_lock_destroy(&kmm.cpus[i].remote_lock);
+	if (kmm.locks_ready) {
+		for (int nid = 0; nid < kmm.nr_nodes; nid++)
+			for (int z = 0; z < MAX_NR_ZONES; z++)
+				kmm_plat_lock_destroy(&NODE_DATA(nid)->node_zones[z].lock);
+		kmm_plat_waitq_destroy(&kmm.alloc_wait);
+		kmm_plat_lock_destroy(&kmm.shrinker_lock);
+	}
 	if (kmm.page_offset)
 		kmm_plat_unmap(kmm.page_offset, kmm.max_low_pfn);
 	if (kmm.va_base)
 		kmm_plat_va_release(kmm.va_base, kmm.va_size);
 	kmm_plat_mem_close();
-	for (int nid = 0; nid < kmm.nr_nodes; nid++)
-		for (int z = 0; z < MAX_NR_ZONES; z++)
-			kmm_plat_lock_destroy(&NODE_DATA(nid)->node_zones[z].lock);
-	kmm_plat_waitq_destroy(&kmm.alloc_wait);
-	kmm_plat_lock_destroy(&kmm.shrinker_lock);
 	unsigned long gen = kmm.boot_gen;
 	struct kmm_config cfg = kmm.cfg;
 	kmm_memset(&kmm, 0, sizeof(kmm));
@@ -796,6 +803,7 @@ static int boot_machine(void)
 			kmm_plat_lock_init(&NODE_DATA(nid)->node_zones[z].lock);
 	kmm_plat_waitq_init(&kmm.alloc_wait);
 	kmm_plat_lock_init(&kmm.shrinker_lock);
+	kmm.locks_ready = true;
 
 	err = kmm_plat_mem_open(kmm.max_pfn, kmm.cfg.backing);
 	if (err) {
@@ -810,18 +818,20 @@ static int boot_machine(void)
 	kmm.mem_map = memblock_alloc_bytes(kmm.max_pfn * sizeof(struct page), 0, "mem_map");
 	kmm.pageblock_mt = memblock_alloc_bytes((kmm.max_pfn >> PAGEBLOCK_ORDER) + 1, 0, "pageblock flags");
 	kmm.cpus = memblock_alloc_bytes((size_t)kmm.nr_cpus * sizeof(struct kmm_cpu), 0, "cpu slots");
-	for (int i = 0; kmm.cpus && i < kmm.nr_cpus; i++) {
+	/* one reservation for every slot's per-CPU lists (slot i's lists for
+	 * every zone of the machine at pcp_area + i * per_slot) */
+	size_t per_slot = (size_t)kmm.nr_nodes * MAX_NR_ZONES * sizeof(struct per_cpu_pages);
+	struct per_cpu_pages *pcp_area = memblock_alloc_bytes(per_slot * (size_t)kmm.nr_cpus, 0, "per-cpu pages");
+	if (!kmm.mem_map || !kmm.pageblock_mt || !kmm.cpus || !pcp_area)
+		return -KMM_ENOMEM;
+	for (int i = 0; i < kmm.nr_cpus; i++) {
 		struct kmm_cpu *c = &kmm.cpus[i];
 		c->cpu = i;
 		c->nid = i % kmm.nr_nodes;
-		c->pcp = memblock_alloc_bytes((size_t)kmm.nr_nodes * MAX_NR_ZONES * sizeof(struct per_cpu_pages),
-					      c->nid, "per-cpu pages");
-		if (!c->pcp)
-			return -KMM_ENOMEM;
+		c->pcp = (struct per_cpu_pages *)((char *)pcp_area + per_slot * (size_t)i);
 		kmm_plat_lock_init(&c->remote_lock);
 	}
-	if (!kmm.mem_map || !kmm.pageblock_mt || !kmm.cpus)
-		return -KMM_ENOMEM;
+	kmm.cpu_locks_ready = true;
 
 	for (int nid = 0; nid < kmm.nr_nodes; nid++)
 		for (int z = 0; z < MAX_NR_ZONES; z++) {
@@ -834,7 +844,21 @@ static int boot_machine(void)
 	page_alloc_init_watermarks();
 	pcp_init();
 	kmm_fault_reset();
-	return 0;
+	/* The page allocator is up: the layers' init functions allocate from
+	 * it (alloc_pages refuses before boot).  kmm_boot clears the flag
+	 * again when a layer fails. */
+	kmm.booted = true;
+	/* layers above the page allocator (each registers its kmm_layer_ops) */
+	err = slab_common_init();
+	if (!err)
+		err = kmalloc_init();
+	if (!err)
+		err = vmalloc_init();	/* the kernel page table first: highmem's pkmap uses it */
+	if (!err)
+		err = highmem_init();
+	if (!err)
+		err = mempool_init();	/* the list of pools; the layer registers with the first pool */
+	return err;
 }
 
 /*
@@ -863,13 +887,12 @@ int kmm_boot(const char *cmdline)
 	if (!err)
 		err = boot_machine();
 	if (err) {
-		if (kmm.cpus)
-			for (int i = 0; i < kmm.nr_cpus; i++)
-				kmm_plat_lock_destroy(&kmm.cpus[i].remote_lock);
+		kmm.booted = false;
 		teardown();
 		return err;
 	}
 	kmm.booted = true;
+	kmm_fault_arm_boot_keys();
 	return 0;
 }
 
@@ -911,8 +934,6 @@ void kmm_shutdown(void)
 	pcp_release_all_slots();
 	report_leaked_pages();
 	kmm_shrinkers_reset();
-	for (int i = 0; i < kmm.nr_cpus; i++)
-		kmm_plat_lock_destroy(&kmm.cpus[i].remote_lock);
 	kmm.booted = false;
 	teardown();
 }

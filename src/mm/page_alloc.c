@@ -31,11 +31,12 @@
  *    min_free_kbytes = int_sqrt(lowmem_kbytes * 16) clamped to [128, 65536]
  *    ([128, 262144] modern).  Each lowmem zone gets the share of
  *    pages_min proportional to its managed pages; HIGHMEM gets
- *    clamp(managed / 1024, 32, 128).  classic: low = min + share/4,
- *    high = min + share/2; modern: gap = max(share/4, managed * 10/10000),
+ *    clamp(pages / 1024, 32, 128).  classic: low = min * 5/4,
+ *    high = min * 6/4; modern: gap = max(share/4, pages * 10/10000),
  *    low = min + gap, high = min + 2 * gap.  lowmem_reserve[j] of zone L =
- *    (managed of zones L+1..j of the node) / ratio[L], ratios {256, 256, 32}
- *    (modern: HIGHMEM 0).
+ *    (pages of zones L+1..j of the node) / ratio[L], ratios {256, 256, 32}
+ *    (modern: HIGHMEM 0).  "pages" is present_pages under classic (as
+ *    2.6.11 sized everything) and managed_pages under modern.
  *
  *    Worst case of the reserve: a GFP_ATOMIC order-0 request in zone Z may
  *    take Z down to min*3/8 + lowmem_reserve free pages; a GFP_KERNEL one
@@ -99,13 +100,19 @@ static unsigned long compute_min_free_kbytes(unsigned long lowmem_kbytes)
 	return v;
 }
 
+/* The pages a zone is sized by: present [2.6.11] or managed [6.x]. */
+static unsigned long zone_sizing_pages(const struct zone *z)
+{
+	return kmm.cfg.profile == PROFILE_MODERN ? z->managed_pages : z->present_pages;
+}
+
 /* setup_per_zone_wmarks + setup_per_zone_lowmem_reserve + totalreserve */
 void page_alloc_init_watermarks(void)
 {
 	unsigned long lowmem_pages = 0;
 	for (int nid = 0; nid < kmm.nr_nodes; nid++)
 		for (int z = 0; z < ZONE_HIGHMEM; z++)
-			lowmem_pages += NODE_DATA(nid)->node_zones[z].managed_pages;
+			lowmem_pages += zone_sizing_pages(&NODE_DATA(nid)->node_zones[z]);
 
 	kmm.min_free_kbytes = compute_min_free_kbytes(lowmem_pages << (PAGE_SHIFT - 10));
 	unsigned long pages_min = kmm.min_free_kbytes >> (PAGE_SHIFT - 10);
@@ -117,11 +124,11 @@ void page_alloc_init_watermarks(void)
 		pg_data_t *pgdat = NODE_DATA(nid);
 		for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
 			struct zone *z = &pgdat->node_zones[zi];
-			unsigned long managed = z->managed_pages;
-			unsigned long share = lowmem_pages ? (unsigned long)((unsigned long long)pages_min * managed / lowmem_pages) : 0;
+			unsigned long pages = zone_sizing_pages(z);
+			unsigned long share = lowmem_pages ? (unsigned long)((unsigned long long)pages_min * pages / lowmem_pages) : 0;
 			unsigned long min;
 			if (zi == ZONE_HIGHMEM) {
-				min = managed / 1024;
+				min = pages / 1024;
 				if (min < 32)
 					min = 32;
 				if (min > 128)
@@ -129,27 +136,28 @@ void page_alloc_init_watermarks(void)
 			} else {
 				min = share;
 			}
-			if (!managed)
+			if (!pages)
 				min = share = 0;
 			z->watermark[WMARK_MIN] = min;
 			if (kmm.cfg.profile == PROFILE_MODERN) {
 				unsigned long gap = share / 4;
-				unsigned long scaled = managed * WATERMARK_SCALE_FACTOR / 10000;
+				unsigned long scaled = pages * WATERMARK_SCALE_FACTOR / 10000;
 				if (scaled > gap)
 					gap = scaled;
 				z->watermark[WMARK_LOW] = min + gap;
 				z->watermark[WMARK_HIGH] = min + 2 * gap;
 			} else {
-				z->watermark[WMARK_LOW] = min + share / 4;
-				z->watermark[WMARK_HIGH] = min + share / 2;
+				/* [2.6.x-4.5] "pages_min == (pages_min * 4) / 4" */
+				z->watermark[WMARK_LOW] = min * 5 / 4;
+				z->watermark[WMARK_HIGH] = min * 6 / 4;
 			}
 			/* lowmem_reserve: protect this zone from requests that could use higher ones */
 			unsigned long above = 0;
 			for (int j = 0; j < MAX_NR_ZONES; j++)
 				z->lowmem_reserve[j] = 0;
 			for (int j = zi + 1; j < MAX_NR_ZONES; j++) {
-				above += pgdat->node_zones[j].managed_pages;
-				if (managed && ratio[zi])
+				above += zone_sizing_pages(&pgdat->node_zones[j]);
+				if (pages && ratio[zi])
 					z->lowmem_reserve[j] = above / ratio[zi];
 			}
 			unsigned long max_reserve = 0;
@@ -157,7 +165,7 @@ void page_alloc_init_watermarks(void)
 				if (z->lowmem_reserve[j] > max_reserve)
 					max_reserve = z->lowmem_reserve[j];
 			unsigned long r = z->watermark[WMARK_HIGH] + max_reserve;
-			kmm.totalreserve_pages += r < managed ? r : managed;
+			kmm.totalreserve_pages += r < z->managed_pages ? r : z->managed_pages;
 		}
 	}
 }

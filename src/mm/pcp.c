@@ -105,7 +105,7 @@ static void zone_pcp_sizes(struct zone *z)
 		z->pcp_batch = (int)batch;
 		z->pcp_high = (int)high;
 	} else {
-		batch = (long)(z->managed_pages / 1024);
+		batch = (long)(z->present_pages / 1024);	/* [2.6.11] sized by present pages */
 		if (batch * (long)PAGE_SIZE > 256 * 1024)
 			batch = (256 * 1024) / (long)PAGE_SIZE;
 		batch /= 4;
@@ -348,7 +348,8 @@ static void with_all_slots_quiet(void (*fn)(struct kmm_cpu *c, void *arg), void 
 			while (__atomic_load_n(&c->busy, __ATOMIC_ACQUIRE))
 				kmm_plat_relax();
 		}
-		fn(c, arg);
+		if (fn)
+			fn(c, arg);
 	}
 	if (after)
 		after(arg);
@@ -356,6 +357,19 @@ static void with_all_slots_quiet(void (*fn)(struct kmm_cpu *c, void *arg), void 
 		__atomic_store_n(&kmm.cpus[i].drain_pending, 0, __ATOMIC_RELEASE);
 		kmm_plat_unlock(&kmm.cpus[i].remote_lock);
 	}
+}
+
+/*
+ * kmm_with_slots_quiet - for the layers above (slab array caches): run fn
+ * (may be NULL) on every slot held quiet, then after() while all still are.
+ * fn sees only slots whose owner is outside every fast path; a slot owned
+ * by another thread is skipped where the host has no heavy barrier.  The
+ * caller holds no slab or zone lock (remote_lock ranks above them).
+ */
+void kmm_with_slots_quiet(void (*fn)(struct kmm_cpu *c, void *arg), void (*after)(void *arg), void *arg)
+{
+	if (kmm.booted)
+		with_all_slots_quiet(fn, after, arg);
 }
 
 static void drain_slot_cb(struct kmm_cpu *c, void *arg)
@@ -381,6 +395,19 @@ void kmm_drain_all(void)
 	for (int i = kmm_nr_layers - 1; i >= 0; i--)
 		if (kmm_layers[i]->drain_all)
 			kmm_layers[i]->drain_all();
+	/* exact accounting: the HIGHATOMIC reserve goes back too, so fully
+	 * free pageblocks merge into the blocks they came from */
+	for (int nid = 0; nid < kmm.nr_nodes; nid++)
+		for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
+			struct zone *z = &NODE_DATA(nid)->node_zones[zi];
+			kmm_plat_lock(&z->lock);
+			while (__unreserve_highatomic_pageblock(z, MIGRATE_MOVABLE))
+				;
+			kmm_plat_unlock(&z->lock);
+		}
+	/* the layers' drains free pages (empty slabs, vmalloc descriptors),
+	 * which land on this thread's per-CPU lists: drain those too */
+	pcp_drain_all();
 }
 
 /* Shutdown: the machine is quiet; drain every slot and free them all. */

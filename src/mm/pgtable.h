@@ -37,6 +37,10 @@ void kmm_kernel_unmap_pages(char *va, unsigned long nr);
 /* The frame mapped at kernel address va by the page table, or NULL. */
 struct page *kmm_pgtable_lookup(const void *va);
 
+/* Present entries for the nr pages from va (a page-aligned range inside
+ * one window); kmm_check uses it to find entries nobody owns. */
+unsigned long kmm_pgtable_count_present(const void *va, unsigned long nr);
+
 /* Table pages in use (meminfo PageTables, vmstat nr_page_table_pages). */
 unsigned long kmm_pgtable_pages(void);
 

@@ -34,6 +34,15 @@
 #define KMEM_CACHE_MAGIC 0x6b6d6d63u	/* "kmmc" while alive; 0 after destroy */
 #define KMEM_CACHE_NAME_LEN 32
 
+/* Internal creation flag ([6.x] value): one of the kmalloc size classes.
+ * With SLAB_RED_ZONE such a cache also keeps the requested size of each
+ * object and red-zones the bytes between it and object_size. */
+#define SLAB_KMALLOC 0x00001000U
+
+/* kmalloc limits: the largest request (4 MiB = the largest buddy block) */
+#define KMALLOC_MAX_SIZE (1UL << (MAX_PAGE_ORDER + PAGE_SHIFT))
+#define KMALLOC_MIN_ALIGN 8	/* ARCH_KMALLOC_MINALIGN / ARCH_SLAB_MINALIGN on x86-64 */
+
 /* The debug flags a cache may carry (from its creator or slab_debug=). */
 #define SLAB_DEBUG_FLAGS (SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER)
 
@@ -45,12 +54,14 @@
 #define RED_ACTIVE   0xD84156C5635688C0ULL
 
 /*
- * Object slot layout with debugging (offsets from the slot start):
- *   [red zone word][object: object_size rounded to a word][red zone word]
- *   [alloc track][free track]          <- SLAB_STORE_USER
+ * Object slot layout with debugging (offsets from the slot start), the
+ * [pad][redzone1][object][redzone2][last caller] of REFERENCE 6.10:
+ *   [pad to align][red zone word][object: object_size rounded to a word]
+ *   [red zone word][requested size word]   <- kmalloc caches with red zones
+ *   [alloc track][free track]              <- SLAB_STORE_USER
  * Without debug flags the object is the whole slot (size = aligned
  * object_size) and the offsets below are 0.  A user pointer is
- * slot + obj_offset.
+ * slot + obj_offset (a multiple of align, so objects stay aligned).
  */
 struct kmm_track {
 	void *addr;		/* caller (return address) */
@@ -65,6 +76,7 @@ struct kmem_cache {
 	unsigned int align;		/* object alignment */
 	unsigned int obj_offset;	/* user pointer = slot + obj_offset */
 	unsigned int track_offset;	/* SLAB_STORE_USER records (0: none) */
+	unsigned int orig_offset;	/* kmalloc red zone: requested size word (0: none) */
 	slab_flags_t flags;		/* creator's flags | debug flags */
 	gfp_t allocflags;		/* __GFP_DMA, __GFP_RECLAIMABLE from flags */
 	void (*ctor)(void *);
@@ -109,6 +121,13 @@ struct kmm_slab_ops {
 	void (*slabinfo)(struct kmm_textbuf *tb);	/* the rows (header printed by the front) */
 	unsigned long (*reclaimable_pages)(void);	/* meminfo SReclaimable */
 	unsigned long (*unreclaimable_pages)(void);	/* meminfo SUnreclaim */
+	/* optional (NULL / false where a backend has no use for them): */
+	bool kmalloc_caches;		/* kmalloc_init creates the kmalloc-N caches (SLAB) */
+	int (*late_init)(void);		/* after kmalloc_init: per-CPU caches on; 0 or -ENOMEM */
+	/* kmm_shutdown, after the front listed leaked objects: release every
+	 * cache, live objects or not.  NULL: the front calls cache_release on
+	 * each cache in chain order (newest first). */
+	void (*shutdown)(void);
 };
 
 extern const struct kmm_slab_ops *kmm_slab_ops;
@@ -117,13 +136,25 @@ extern const struct kmm_slab_ops kmm_slab_ops_slob;	/* slob.c */
 
 /* slab_common.c */
 int slab_common_init(void);		/* boot: picks the backend, registers layer, report, shrinker */
+/* The cache chain, newest first.  Changed only under slab_mutex, which is
+ * never held while allocating (it is taken inside the CPU-slot drain).
+ * A backend's init() links its boot cache of caches itself. */
 extern struct kmm_lock slab_mutex;	/* the cache chain; outermost slab lock */
 extern struct list_head slab_caches;
 void slab_fill_common(struct kmem_cache *s, const char *name, unsigned int size, unsigned int align,
-		      slab_flags_t flags, void (*ctor)(void *));	/* name, sizes, layout, debug flags */
+		      slab_flags_t flags, void (*ctor)(void *));	/* name, sizes, layout, debug flags, magic */
+/* kmem_cache_create for kmalloc.c: a kmalloc size class (SLAB_KMALLOC) */
+struct kmem_cache *kmm_create_kmalloc_cache(const char *name, unsigned int size, unsigned int align,
+					    slab_flags_t flags);
 
 /* kmalloc.c */
 int kmalloc_init(void);		/* after slab_common_init */
+/* the kmalloc cache serving size bytes with gfp's zone (DMA twin for
+ * __GFP_DMA); NULL above kmalloc_max_cache_size() or before that cache exists */
+struct kmem_cache *kmalloc_slab(size_t size, gfp_t gfp);
+size_t kmalloc_max_cache_size(void);	/* 131072 classic, 2 * PAGE_SIZE modern */
+void kmalloc_shutdown(void);		/* list and free leaked large kmallocs */
+bool kmm_page_is_free(const struct page *page);	/* in a free buddy block or on a pcp list */
 
 /* slab_debug.c: every function is a no-op unless the cache has the flag */
 void slab_debug_init_free(struct kmem_cache *s, void *slot);	/* new slab / object freed: red zones inactive, poison */
@@ -134,7 +165,12 @@ bool slab_debug_alloc(struct kmem_cache *s, void *slot, void *caller);
 /* an object comes back: check red zones (ACTIVE, else "double free" or
  * "redzone overwritten"), record the caller, poison; false: keep it out */
 bool slab_debug_free(struct kmem_cache *s, void *slot, void *caller);
-int slab_debug_check_free(struct kmem_cache *s, void *slot);	/* kmm_check on a free object */
+/* kmm_check on a free object: a broken red zone or poison is reported as
+ * misuse (kmm_error), repaired, and -EUCLEAN returned; else 0 */
+int slab_debug_check_free(struct kmem_cache *s, void *slot);
+/* kmalloc caches with red zones: remember the requested size of obj and
+ * red-zone the bytes up to object_size (ksize() passes object_size) */
+void slab_debug_kmalloc_size(struct kmem_cache *s, void *obj, size_t size);
 static inline void *slot_to_obj(const struct kmem_cache *s, void *slot) { return (char *)slot + s->obj_offset; }
 static inline void *obj_to_slot(const struct kmem_cache *s, const void *obj) { return (char *)obj - s->obj_offset; }
 

@@ -1,0 +1,1622 @@
+/*
+ * slab.c - the classic SLAB allocator (Bonwick 1994 as Linux 2.6 built it;
+ * ULK3 chapter 8.2), the default backend (slab=slab).
+ *
+ * 1. Overview
+ *    A cache hands out objects of one size.  Objects live in slabs of
+ *    2^gfporder pages taken from the page allocator; each slab has a
+ *    descriptor (struct slab) followed by a bufctl array that chains its
+ *    free objects.  Per node a cache keeps its slabs on three lists (full,
+ *    partial, free: kmem_list3).  Per CPU slot it keeps an array cache, a
+ *    LIFO of free object pointers that serves allocations and frees
+ *    without a lock; per node a shared array sits between the CPU arrays
+ *    and the slabs.
+ *      alloc: pop the slot's array; empty -> cache_alloc_refill moves up to
+ *        batchcount objects (16 if the array was not touched lately) from
+ *        the shared array, else from partial then free slabs; nothing ->
+ *        cache_grow (outside the slot: it may sleep) and retry; the node
+ *        has no memory -> fallback_alloc takes one object from another
+ *        node or grows wherever the page allocator finds memory.
+ *      free: push on the slot's array; full -> cache_flusharray moves the
+ *        oldest batchcount objects to the shared array (as many as fit),
+ *        else free_block returns them to their slabs; an emptied slab is
+ *        destroyed when the node holds more than free_limit free objects.
+ *        An object of another node goes straight back to that node's lists
+ *        (kmm has no alien caches: 2.6's use_alien_caches=0 behaviour).
+ *    A thread without a CPU slot uses the locked paths only.
+ *
+ * 2. Numbers (REFERENCE.md 6; [2.6.24] unless marked)
+ *    - Off slab when the slot size >= PAGE_SIZE/8, and the descriptor
+ *      fits a kmalloc cache that exists (during kmalloc_init the small
+ *      classes come first, as slab_early_init ends in 2.6.24); an off-slab
+ *      layout whose left-over holds the descriptor moves it on slab.
+ *    - Order: the smallest with objects whose waste is <= 1/8 of the slab,
+ *      stopping at slab_break_gfp_order (1; 0 on machines of <= 32 MiB),
+ *      at order 0 for SLAB_RECLAIM_ACCOUNT, and (off slab) before the
+ *      descriptor would outgrow the object.
+ *    - Colour: colour_off = max(64, align), colour = left_over / colour_off;
+ *      each node's colour_next cycles 0 .. colour-1 over consecutive slabs.
+ *    - Array limits by slot size: > 131072: 1, > PAGE_SIZE: 8, > 1024: 24,
+ *      > 256: 54, else 120; batchcount = (limit + 1) / 2; shared array
+ *      8 * batchcount entries for sizes <= PAGE_SIZE with several slots;
+ *      free_limit = (1 + slots of the node) * batchcount + num.
+ *    - Reaping (cache_reap): no timer thread in a library, so a slot's
+ *      slow path reaps every REAPTIMEOUT_CPUC (2 s): an untouched array
+ *      gives back (limit + 4) / 5 objects (at most half); every
+ *      REAPTIMEOUT_LIST3 (4 s) a node's shared array gets the same and, if
+ *      slabs_free was not used meanwhile, (free_limit + 5*num - 1) / (5*num)
+ *      free slabs are destroyed.  kmm_drain_all and the shrinker free every
+ *      empty slab.
+ *    - Constructors run once per object when its slab is made; with
+ *      SLAB_POISON at every allocation instead, after the poison check.
+ *
+ * 3. Invariants (slab_check)
+ *    - A slab on slabs_full has inuse == num, on slabs_partial 0 < inuse <
+ *      num, on slabs_free inuse == 0; its nodeid is its list's node; every
+ *      page of it is PG_slab with slab_cache/slab_mgmt pointing at the
+ *      cache and the descriptor.
+ *    - The free chain from slab->free stays inside the slab, ends in
+ *      BUFCTL_END after exactly num - inuse objects (so it has no cycle),
+ *      and the other inuse bufctls hold a state: FREE (in an array cache),
+ *      ACTIVE, INTERNAL or QUARANTINE.
+ *    - free_objects of a node = sum of num - inuse of its slabs.
+ *    - Array caches (per slot and shared) hold only FREE objects of their
+ *      cache on their node, each once: the FREE bufctls of a node are
+ *      exactly the objects in its arrays.
+ *    - With red zones or poisoning, every free object's are intact.
+ *
+ * 4. Locks
+ *    Fast paths: none (kmm_cpu_enter/exit, pcp.c's slot protocol).  A
+ *    node's list_lock guards its lists, its slabs' free chains, its shared
+ *    array and free_objects; it is taken inside the slot for refill and
+ *    flush.  Nothing allocates pages inside a slot or under list_lock:
+ *    cache_grow runs outside both (a direct reclaim may drain this very
+ *    slot).  Freeing an off-slab descriptor nests the descriptor cache's
+ *    list_lock inside the slab cache's (the descriptor is always smaller
+ *    than the object, so the nesting cannot cycle).  slab_mutex (chain)
+ *    ranks above list_lock.
+ *
+ * 5. Misuse (always on: they cost a page lookup)
+ *    A free checks that the pointer is an object boundary of a slab of its
+ *    cache ("interior pointer", "invalid free") and that its bufctl says
+ *    ACTIVE ("double free", however late), then marks it FREE before it
+ *    reaches an array, so it is never handed out twice.  A free chain that
+ *    leaves the slab is "freelist corrupt": the slab is taken out of
+ *    circulation whole.  Objects failing a red-zone or poison check go to
+ *    QUARANTINE (never reused, not counted as leaks).
+ *
+ * 6. References: Linux 2.6.24 mm/slab.c; ULK3 8.2; Bonwick, "The Slab
+ *    Allocator: An Object-Caching Kernel Memory Allocator" (USENIX 1994).
+ */
+#include "slab_classic.h"
+
+#define BATCHREFILL_LIMIT 16
+#define BOOT_SHARED_FACTOR 8
+#define REAPTIMEOUT_CPUC_NS (2ULL * 1000 * 1000 * 1000)
+#define REAPTIMEOUT_LIST3_NS (4ULL * 1000 * 1000 * 1000)
+#define BREAK_GFP_ORDER_HI 1
+#define BREAK_GFP_ORDER_LO 0
+#define SLAB_SMALL_MACHINE (32UL << 20)	/* up to here slabs stay order 0 */
+/* the user's gfp bits the page allocator may see for a slab */
+#define GFP_SLAB_PASS (__GFP_HIGH | __GFP_IO | __GFP_FS | __GFP_DIRECT_RECLAIM | __GFP_KSWAPD_RECLAIM | \
+		       __GFP_NOWARN | __GFP_RETRY_MAYFAIL | __GFP_NOFAIL | __GFP_NORETRY | __GFP_MEMALLOC | \
+		       __GFP_NOMEMALLOC | __GFP_HARDWALL | __GFP_THISNODE | __GFP_DMA32)
+
+enum slab_state { SLAB_DOWN, SLAB_PARTIAL, SLAB_UP, SLAB_SHUTDOWN };
+static enum slab_state slab_state;
+static unsigned int slab_break_gfp_order;
+static unsigned long slab_pages_reclaimable, slab_pages_unreclaimable;	/* atomic */
+static uint64_t slot_next_reap[NR_CPUS];	/* per slot, read and written by its owner */
+
+/* The cache of caches, static (bootstrap), with room for every slot and node. */
+static struct {
+	struct slab_cache sc;
+	struct array_cache *array[NR_CPUS];
+	struct kmem_list3 nodelists[MAX_NUMNODES];
+} cache_cache;
+
+/* ------------------------------------------------------------------ */
+/* Small helpers                                                       */
+/* ------------------------------------------------------------------ */
+
+static inline struct page *obj_page(const void *obj) { return kmm_pfn_to_page(kmm_virt_to_pfn(obj)); }
+static inline struct slab *obj_slab(const void *obj) { return obj_page(obj)->slab_mgmt; }
+static inline void *index_to_obj(struct slab_cache *cachep, struct slab *slabp, unsigned int idx)
+{
+	return (char *)slabp->s_mem + (size_t)idx * cachep->buffer_size + cachep->common.obj_offset;
+}
+/* reciprocal_value / reciprocal_divide [2.6.24]: ceil(2^32 / size), then a
+ * multiply and a shift.  Exact for offsets that are multiples of size
+ * below 2^32 (a slab is at most 4 MiB); for other offsets it may be one
+ * too high, which offset_to_index corrects. */
+static inline uint32_t reciprocal_value(unsigned int size) { return (uint32_t)(((1ULL << 32) + size - 1) / size); }
+static inline unsigned int reciprocal_divide(size_t off, uint32_t r) { return (unsigned int)(((uint64_t)off * r) >> 32); }
+
+/* index of the slot holding byte `off` of the slab's object area */
+static inline unsigned int offset_to_index(struct slab_cache *cachep, size_t off)
+{
+	unsigned int idx = reciprocal_divide(off, cachep->reciprocal_buffer_size);
+	return (size_t)idx * cachep->buffer_size > off ? idx - 1 : idx;
+}
+static inline unsigned int obj_to_index(struct slab_cache *cachep, struct slab *slabp, const void *obj)
+{
+	return reciprocal_divide((size_t)((const char *)obj - cachep->common.obj_offset - (const char *)slabp->s_mem),
+				 cachep->reciprocal_buffer_size);
+}
+static inline bool off_slab(struct slab_cache *cachep) { return cachep->dflags & CFLGS_OFF_SLAB; }
+static inline struct kmem_list3 *l3_of(struct slab_cache *cachep, int nid) { return &cachep->nodelists[nid]; }
+static inline void bufctl_set(struct slab *slabp, unsigned int idx, kmem_bufctl_t v)
+{
+	__atomic_store_n(&slab_bufctl(slabp)[idx], v, __ATOMIC_RELAXED);
+}
+static inline kmem_bufctl_t bufctl_get(struct slab *slabp, unsigned int idx)
+{
+	return __atomic_load_n(&slab_bufctl(slabp)[idx], __ATOMIC_RELAXED);
+}
+
+/* Move entries down over the first n (no overlap-safe memcpy in the core). */
+static void ac_shift(struct array_cache *ac, unsigned int n)
+{
+	for (unsigned int i = 0; i + n < ac->avail; i++)
+		ac->entry[i] = ac->entry[i + n];
+	ac->avail -= n;
+}
+
+static int slots_on_node(int nid)
+{
+	int n = 0;
+	for (int i = 0; i < kmm.nr_cpus; i++)
+		n += kmm.cpus[i].nid == nid;
+	return n;
+}
+
+/* ------------------------------------------------------------------ */
+/* Geometry: cache_estimate, calculate_slab_order                      */
+/* ------------------------------------------------------------------ */
+
+static size_t slab_mgmt_size(size_t nr_objs, size_t align)
+{
+	return ALIGN_UP(sizeof(struct slab) + nr_objs * sizeof(kmem_bufctl_t), align);
+}
+
+/* Objects of `size` in a slab of 2^order pages, and the bytes left over. */
+static void cache_estimate(unsigned int order, size_t size, size_t align, bool offslab,
+			   size_t *left_over, unsigned int *num)
+{
+	size_t slab_bytes = PAGE_SIZE << order, nr, mgmt = 0;
+	if (offslab) {
+		nr = slab_bytes / size;
+	} else {
+		nr = (slab_bytes - sizeof(struct slab)) / (size + sizeof(kmem_bufctl_t));
+		while (nr && slab_mgmt_size(nr, align) + nr * size > slab_bytes)
+			nr--;
+	}
+	if (nr > SLAB_LIMIT)
+		nr = SLAB_LIMIT;
+	if (!offslab)
+		mgmt = slab_mgmt_size(nr, align);
+	*num = (unsigned int)nr;
+	*left_over = nr ? slab_bytes - nr * size - mgmt : slab_bytes;
+}
+
+static size_t calculate_slab_order(struct slab_cache *cachep, size_t size, size_t align, bool offslab)
+{
+	size_t left_over = 0;
+	cachep->num = 0;
+	for (unsigned int order = 0; order <= MAX_PAGE_ORDER; order++) {
+		unsigned int num;
+		size_t remainder;
+		cache_estimate(order, size, align, offslab, &remainder, &num);
+		if (!num)
+			continue;
+		if (offslab) {
+			/* the descriptor must stay smaller than an object, so
+			 * off-slab descriptors never nest back into this cache */
+			size_t offslab_limit = (size - sizeof(struct slab)) / sizeof(kmem_bufctl_t);
+			if (num > offslab_limit)
+				break;
+		}
+		cachep->num = num;
+		cachep->gfporder = order;
+		left_over = remainder;
+		if (cachep->common.flags & SLAB_RECLAIM_ACCOUNT)
+			break;
+		if (order >= slab_break_gfp_order)
+			break;
+		if (left_over * 8 <= (PAGE_SIZE << order))
+			break;
+	}
+	return left_over;
+}
+
+/* enable_cpucache's defaults ([2.6.24]). */
+static unsigned int cpucache_limit(size_t size)
+{
+	if (size > 131072)
+		return 1;
+	if (size > PAGE_SIZE)
+		return 8;
+	if (size > 1024)
+		return 24;
+	if (size > 256)
+		return 54;
+	return 120;
+}
+
+/* ------------------------------------------------------------------ */
+/* Internal objects (descriptors, arrays): not leaks, not user objects */
+/* ------------------------------------------------------------------ */
+
+static void *slab_alloc(struct slab_cache *cachep, gfp_t flags, int nid, void *caller, kmem_bufctl_t state);
+static void slab_free(struct slab_cache *cachep, void *obj, void *caller, kmem_bufctl_t expect, const char *fn);
+
+static void *kmalloc_internal(size_t size, gfp_t gfp, int nid)
+{
+	struct kmem_cache *s = kmalloc_slab(size, 0);
+	return s ? slab_alloc(SC(s), gfp, nid, kmm_caller(), BUFCTL_INTERNAL) : NULL;
+}
+
+static void kfree_internal(void *obj)
+{
+	if (obj)
+		slab_free(obj_page(obj)->slab_cache ? SC(obj_page(obj)->slab_cache) : NULL, obj, kmm_caller(),
+			  BUFCTL_INTERNAL, "slab internal free");
+}
+
+/* ------------------------------------------------------------------ */
+/* Slabs: pages, descriptors, objects                                  */
+/* ------------------------------------------------------------------ */
+
+static unsigned long *pages_counter(struct slab_cache *cachep)
+{
+	return (cachep->common.flags & SLAB_RECLAIM_ACCOUNT) ? &slab_pages_reclaimable : &slab_pages_unreclaimable;
+}
+
+/* kmem_getpages: 2^gfporder pages for a slab, never from high memory. */
+static struct page *kmem_getpages(struct slab_cache *cachep, gfp_t flags, int nid)
+{
+	gfp_t gfp = (flags & GFP_SLAB_PASS) | cachep->gfpflags;
+	struct page *page = alloc_pages_node(nid, gfp, cachep->gfporder);
+	if (page)
+		__atomic_add_fetch(pages_counter(cachep), 1UL << cachep->gfporder, __ATOMIC_RELAXED);
+	return page;
+}
+
+static void kmem_freepages(struct slab_cache *cachep, struct page *page)
+{
+	unsigned long nr = 1UL << cachep->gfporder;
+	for (unsigned long i = 0; i < nr; i++) {
+		ClearPageSlab(page + i);
+		page[i].slab_cache = NULL;
+		page[i].slab_mgmt = NULL;
+	}
+	__atomic_sub_fetch(pages_counter(cachep), nr, __ATOMIC_RELAXED);
+	__free_pages(page, cachep->gfporder);
+}
+
+static inline struct page *slab_first_page(struct slab *slabp)
+{
+	return obj_page((char *)slabp->s_mem - slabp->colouroff);
+}
+
+/* slab_destroy: the slab's pages and (off slab) its descriptor go back.
+ * The caller unlinked it; its node's list_lock may be held. */
+static void slab_destroy(struct slab_cache *cachep, struct slab *slabp)
+{
+	struct page *page = slab_first_page(slabp);
+	kmem_freepages(cachep, page);
+	if (off_slab(cachep))
+		kfree_internal(slabp);
+	__atomic_add_fetch(&cachep->common.nr_reaped, 1, __ATOMIC_RELAXED);
+}
+
+/* alloc_slabmgmt: the descriptor on or off the slab; colour_off is the
+ * colour offset into the first page, and s_mem follows. */
+static struct slab *alloc_slabmgmt(struct slab_cache *cachep, void *addr, size_t colour_off, gfp_t flags, int nid)
+{
+	struct slab *slabp;
+	if (off_slab(cachep)) {
+		slabp = kmalloc_internal(cachep->slab_size, flags & ~__GFP_THISNODE, nid);
+		if (!slabp)
+			return NULL;
+	} else {
+		slabp = (struct slab *)((char *)addr + colour_off);
+		colour_off += cachep->slab_size;
+	}
+	slabp->inuse = 0;
+	slabp->colouroff = colour_off;
+	slabp->s_mem = (char *)addr + colour_off;
+	slabp->nodeid = (unsigned short)nid;
+	slabp->free = 0;
+	return slabp;
+}
+
+/* cache_init_objs: chain every object, set up debug words, construct. */
+static void cache_init_objs(struct slab_cache *cachep, struct slab *slabp)
+{
+	struct kmem_cache *s = &cachep->common;
+	bool poison = s->flags & SLAB_POISON;
+	for (unsigned int i = 0; i < cachep->num; i++) {
+		void *obj = index_to_obj(cachep, slabp, i);
+		slab_debug_init_free(s, obj_to_slot(s, obj));
+		if (s->ctor && !poison)	/* with poison: at each allocation instead */
+			s->ctor(obj);
+		slab_bufctl(slabp)[i] = i + 1;
+	}
+	slab_bufctl(slabp)[cachep->num - 1] = BUFCTL_END;
+	slabp->free = 0;
+}
+
+/*
+ * cache_grow - one more slab for the cache, preferably on node nid.
+ * Runs outside every slot and lock (the page allocation may sleep and
+ * reclaim).  The slab goes to the free list of the node its pages came
+ * from.  Returns that node, or -1.
+ */
+static int cache_grow(struct slab_cache *cachep, gfp_t flags, int nid)
+{
+	struct page *page = kmem_getpages(cachep, flags, nid);
+	if (!page)
+		return -1;
+	nid = page_nid(page);
+	void *addr = page_address(page);
+	struct kmem_list3 *l3 = l3_of(cachep, nid);
+
+	kmm_plat_lock(&l3->list_lock);
+	size_t offset = l3->colour_next;
+	if (++l3->colour_next >= cachep->colour)
+		l3->colour_next = 0;
+	kmm_plat_unlock(&l3->list_lock);
+	offset *= cachep->colour_off;
+
+	struct slab *slabp = alloc_slabmgmt(cachep, addr, offset, flags, nid);
+	if (!slabp) {
+		kmem_freepages(cachep, page);
+		return -1;
+	}
+	for (unsigned long i = 0; i < (1UL << cachep->gfporder); i++) {
+		SetPageSlab(page + i);
+		page[i].slab_cache = &cachep->common;
+		page[i].slab_mgmt = slabp;
+	}
+	cache_init_objs(cachep, slabp);
+
+	kmm_plat_lock(&l3->list_lock);
+	list_add_tail(&slabp->list, &l3->slabs_free);
+	l3->free_objects += cachep->num;
+	kmm_plat_unlock(&l3->list_lock);
+	__atomic_add_fetch(&cachep->common.nr_grown, 1, __ATOMIC_RELAXED);
+	return nid;
+}
+
+/*
+ * A free chain left its slab: report, then take the slab out of
+ * circulation (every object still on the broken chain is quarantined, the
+ * slab counts as full).  list_lock held; the caller re-files the slab.
+ */
+static void slab_freelist_corrupt(struct slab_cache *cachep, struct kmem_list3 *l3, struct slab *slabp,
+				  unsigned int idx, kmem_bufctl_t bad)
+{
+	unsigned int lost = 0;
+	__atomic_add_fetch(&cachep->common.nr_errors, 1, __ATOMIC_RELAXED);
+	kmm_error("freelist corrupt", "%s slab %p (objects at %p): free chain entry %u reads %#x (%u objects per slab)",
+		  cachep->common.name, (void *)slabp, slabp->s_mem, idx, bad, cachep->num);
+	for (unsigned int i = 0; i < cachep->num; i++) {
+		if (!bufctl_is_taken(bufctl_get(slabp, i))) {
+			bufctl_set(slabp, i, BUFCTL_QUARANTINE);
+			lost++;
+		}
+	}
+	l3->free_objects -= cachep->num - slabp->inuse;
+	slabp->inuse = cachep->num;
+	slabp->free = BUFCTL_END;
+	(void)lost;
+}
+
+/* slab_get_obj: the first object of the slab's free chain, now in `state`;
+ * NULL when the chain is corrupt (the slab was isolated).  list_lock held. */
+static void *slab_get_obj(struct slab_cache *cachep, struct kmem_list3 *l3, struct slab *slabp, kmem_bufctl_t state)
+{
+	unsigned int idx = slabp->free;
+	if (unlikely(idx >= cachep->num || slabp->inuse >= cachep->num)) {
+		slab_freelist_corrupt(cachep, l3, slabp, idx, idx);
+		return NULL;
+	}
+	kmem_bufctl_t next = bufctl_get(slabp, idx);
+	if (unlikely(next >= cachep->num && next != BUFCTL_END)) {
+		slab_freelist_corrupt(cachep, l3, slabp, idx, next);
+		return NULL;
+	}
+	bufctl_set(slabp, idx, state);
+	slabp->free = next;
+	slabp->inuse++;
+	return index_to_obj(cachep, slabp, idx);
+}
+
+/* slab_put_obj: back on the chain head (LIFO within a slab).  list_lock held. */
+static void slab_put_obj(struct slab_cache *cachep, struct slab *slabp, void *obj)
+{
+	unsigned int idx = obj_to_index(cachep, slabp, obj);
+	bufctl_set(slabp, idx, slabp->free);
+	slabp->free = idx;
+	slabp->inuse--;
+}
+
+/* File a slab by its fill after objects were taken.  list_lock held. */
+static void refile_slab(struct slab_cache *cachep, struct kmem_list3 *l3, struct slab *slabp)
+{
+	list_del(&slabp->list);
+	if (slabp->free == BUFCTL_END || slabp->inuse == cachep->num)
+		list_add(&slabp->list, &l3->slabs_full);
+	else
+		list_add(&slabp->list, &l3->slabs_partial);
+}
+
+/* The slab to take objects from: partial first, then free.  list_lock held. */
+static struct slab *pick_slab(struct kmem_list3 *l3)
+{
+	if (!list_empty(&l3->slabs_partial))
+		return list_first_entry(&l3->slabs_partial, struct slab, list);
+	if (!list_empty(&l3->slabs_free)) {
+		l3->free_touched = 1;
+		return list_first_entry(&l3->slabs_free, struct slab, list);
+	}
+	return NULL;
+}
+
+/*
+ * free_block - nr FREE objects of node `node` back to their slabs; an
+ * emptied slab is destroyed when the node holds more than free_limit free
+ * objects, else it goes to slabs_free.  list_lock held.
+ */
+static void free_block(struct slab_cache *cachep, void **objpp, unsigned int nr, int node)
+{
+	struct kmem_list3 *l3 = l3_of(cachep, node);
+	for (unsigned int i = 0; i < nr; i++) {
+		void *obj = objpp[i];
+		struct slab *slabp = obj_slab(obj);
+		list_del(&slabp->list);
+		slab_put_obj(cachep, slabp, obj);
+		l3->free_objects++;
+		if (slabp->inuse == 0) {
+			if (l3->free_objects > l3->free_limit) {
+				l3->free_objects -= cachep->num;
+				slab_destroy(cachep, slabp);
+			} else {
+				list_add(&slabp->list, &l3->slabs_free);
+			}
+		} else {
+			/* tail: the partial slabs at the head fill up first */
+			list_add_tail(&slabp->list, &l3->slabs_partial);
+		}
+	}
+}
+
+/* Free every slab on slabs_free, at most max of them; returns pages freed.
+ * list_lock held. */
+static unsigned long drain_freelist(struct slab_cache *cachep, struct kmem_list3 *l3, unsigned long max)
+{
+	unsigned long pages = 0;
+	while (max-- && !list_empty(&l3->slabs_free)) {
+		struct slab *slabp = list_last_entry(&l3->slabs_free, struct slab, list);
+		list_del(&slabp->list);
+		l3->free_objects -= cachep->num;
+		slab_destroy(cachep, slabp);
+		pages += 1UL << cachep->gfporder;
+	}
+	return pages;
+}
+
+/* ------------------------------------------------------------------ */
+/* Array caches                                                        */
+/* ------------------------------------------------------------------ */
+
+/* Move up to max of the newest objects of from into to. */
+static unsigned int transfer_objects(struct array_cache *to, struct array_cache *from, unsigned int max)
+{
+	unsigned int nr = from->avail;
+	if (nr > max)
+		nr = max;
+	if (nr > to->limit - to->avail)
+		nr = to->limit - to->avail;
+	for (unsigned int i = 0; i < nr; i++)
+		to->entry[to->avail + i] = from->entry[from->avail - nr + i];
+	from->avail -= nr;
+	to->avail += nr;
+	return nr;
+}
+
+/*
+ * cache_alloc_refill - the slot's array is empty: fill it from the shared
+ * array or the node's slabs, without growing.  Inside the slot.  Returns
+ * an object (FREE, popped) or NULL when the node has nothing free.
+ */
+static void *cache_alloc_refill(struct slab_cache *cachep, struct array_cache *ac, int node)
+{
+	struct kmem_list3 *l3 = l3_of(cachep, node);
+	unsigned int batchcount = ac->batchcount;
+	if (!ac->touched && batchcount > BATCHREFILL_LIMIT)
+		batchcount = BATCHREFILL_LIMIT;
+
+	kmm_plat_lock(&l3->list_lock);
+	if (l3->shared && transfer_objects(ac, l3->shared, batchcount)) {
+		l3->shared->touched = 1;
+		goto alloc_done;
+	}
+	while (batchcount > 0) {
+		struct slab *slabp = pick_slab(l3);
+		if (!slabp)
+			break;
+		unsigned int took = 0;
+		while (slabp->inuse < cachep->num && batchcount) {
+			void *obj = slab_get_obj(cachep, l3, slabp, BUFCTL_FREE);
+			if (!obj)
+				break;
+			ac->entry[ac->avail++] = obj;
+			batchcount--;
+			took++;
+		}
+		l3->free_objects -= took;
+		refile_slab(cachep, l3, slabp);
+	}
+alloc_done:
+	kmm_plat_unlock(&l3->list_lock);
+	if (!ac->avail)
+		return NULL;
+	ac->touched = 1;
+	return ac->entry[--ac->avail];
+}
+
+/* cache_flusharray - the slot's array is full: its oldest batchcount
+ * objects go to the shared array (as many as fit) or to their slabs.
+ * Inside the slot. */
+static void cache_flusharray(struct slab_cache *cachep, struct array_cache *ac, int node)
+{
+	struct kmem_list3 *l3 = l3_of(cachep, node);
+	unsigned int batchcount = ac->batchcount;
+	if (batchcount > ac->avail)
+		batchcount = ac->avail;
+	kmm_plat_lock(&l3->list_lock);
+	struct array_cache *shared = l3->shared;
+	if (shared && shared->avail < shared->limit) {
+		unsigned int max = shared->limit - shared->avail;
+		if (batchcount > max)
+			batchcount = max;
+		for (unsigned int i = 0; i < batchcount; i++)
+			shared->entry[shared->avail + i] = ac->entry[i];
+		shared->avail += batchcount;
+	} else {
+		free_block(cachep, ac->entry, batchcount, node);
+	}
+	kmm_plat_unlock(&l3->list_lock);
+	ac_shift(ac, batchcount);
+}
+
+/*
+ * drain_array - give back objects of an array of node `node`: all of them
+ * (force), or, reaping, nothing if it was touched (the mark is cleared)
+ * and else (limit + 4) / 5, at most half.  The caller owns the array (its
+ * slot, or a shared one: then list_lock is held and `locked` is true).
+ */
+static void drain_array(struct slab_cache *cachep, struct array_cache *ac, int node, bool force, bool locked)
+{
+	struct kmem_list3 *l3 = l3_of(cachep, node);
+	if (!ac || !ac->avail)
+		return;
+	if (ac->touched && !force) {
+		ac->touched = 0;
+		return;
+	}
+	unsigned int tofree = ac->avail;
+	if (!force) {
+		tofree = (ac->limit + 4) / 5;
+		if (tofree > (ac->avail + 1) / 2)
+			tofree = (ac->avail + 1) / 2;
+	}
+	if (!locked)
+		kmm_plat_lock(&l3->list_lock);
+	free_block(cachep, ac->entry, tofree, node);
+	if (!locked)
+		kmm_plat_unlock(&l3->list_lock);
+	ac_shift(ac, tofree);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reaping (cache_reap without a timer)                                */
+/* ------------------------------------------------------------------ */
+
+/* A node's periodic work: shared array and empty slabs.  list_lock held. */
+static void reap_node(struct slab_cache *cachep, struct kmem_list3 *l3, int node, uint64_t now)
+{
+	if (now < l3->next_reap)
+		return;
+	l3->next_reap = now + REAPTIMEOUT_LIST3_NS;
+	drain_array(cachep, l3->shared, node, false, true);
+	if (l3->free_touched) {
+		l3->free_touched = 0;
+	} else {
+		unsigned long per = 5UL * cachep->num;
+		drain_freelist(cachep, l3, (l3->free_limit + per - 1) / per);
+	}
+}
+
+/* cache_reap for slot c: every cache's array of c, and c's node.  Skipped
+ * when the chain is busy, as Linux skips a round.  Outside the slot. */
+static void cache_reap(struct kmm_cpu *c, uint64_t now)
+{
+	struct kmem_cache *s;
+	if (!kmm_plat_trylock(&slab_mutex))
+		return;
+	list_for_each_entry(s, &slab_caches, list) {
+		struct slab_cache *cachep = SC(s);
+		if (cachep->array && kmm_cpu_enter(c)) {
+			drain_array(cachep, cachep->array[c->cpu], c->nid, false, false);
+			kmm_cpu_exit(c);
+		}
+		struct kmem_list3 *l3 = l3_of(cachep, c->nid);
+		kmm_plat_lock(&l3->list_lock);
+		reap_node(cachep, l3, c->nid, now);
+		kmm_plat_unlock(&l3->list_lock);
+	}
+	kmm_plat_unlock(&slab_mutex);
+}
+
+/* From a slow path, outside the slot: reap when this slot's 2 s are up. */
+static void maybe_reap(struct kmm_cpu *c)
+{
+	uint64_t now = kmm_plat_now_ns();
+	if (now < slot_next_reap[c->cpu])
+		return;
+	/* stagger the slots, as Linux staggers its per-CPU timers */
+	slot_next_reap[c->cpu] = now + REAPTIMEOUT_CPUC_NS + (uint64_t)c->cpu * 1000 * 1000;
+	cache_reap(c, now);
+}
+
+/* ------------------------------------------------------------------ */
+/* Allocation                                                          */
+/* ------------------------------------------------------------------ */
+
+/* One object from node nid's slabs, under its lock, already in `state`;
+ * NULL when the node has none free. */
+static void *take_one_locked(struct slab_cache *cachep, int nid, kmem_bufctl_t state)
+{
+	struct kmem_list3 *l3 = l3_of(cachep, nid);
+	void *obj = NULL;
+	kmm_plat_lock(&l3->list_lock);
+	for (;;) {
+		struct slab *slabp = pick_slab(l3);
+		if (!slabp)
+			break;
+		obj = slab_get_obj(cachep, l3, slabp, state);
+		if (obj)
+			l3->free_objects--;
+		refile_slab(cachep, l3, slabp);
+		if (obj)
+			break;
+	}
+	kmm_plat_unlock(&l3->list_lock);
+	return obj;
+}
+
+/* First try at growing on a node: no direct reclaim and no other node, so
+ * a full node is left for fallback_alloc rather than reclaimed. */
+static gfp_t thisnode_flags(gfp_t flags)
+{
+	return (flags & ~(__GFP_DIRECT_RECLAIM | __GFP_NOFAIL)) | __GFP_THISNODE | __GFP_NOWARN | __GFP_NORETRY;
+}
+
+/*
+ * fallback_alloc - node nid has no free object and no memory of its own:
+ * take one from the other nodes' slabs in zonelist order, else grow with
+ * the caller's full flags wherever the page allocator finds memory
+ * (reclaiming and sleeping as they allow).  __GFP_THISNODE stays on nid.
+ */
+static void *fallback_alloc(struct slab_cache *cachep, gfp_t flags, int nid, kmem_bufctl_t state)
+{
+	void *obj;
+	if (!(flags & __GFP_THISNODE)) {
+		for (int i = 0; i < kmm.nr_nodes; i++) {
+			int n = NODE_DATA(nid)->node_order[i];
+			if (n != nid && (obj = take_one_locked(cachep, n, state)))
+				return obj;
+		}
+	}
+	for (;;) {
+		int got = cache_grow(cachep, flags, nid);
+		if (got < 0)
+			return NULL;
+		obj = take_one_locked(cachep, got, state);
+		if (obj)
+			return obj;
+		/* another thread took the new slab's objects: grow again */
+	}
+}
+
+/* ____cache_alloc_node: the locked path (slotless threads, other nodes). */
+static void *cache_alloc_node(struct slab_cache *cachep, gfp_t flags, int nid, kmem_bufctl_t state)
+{
+	for (;;) {
+		void *obj = take_one_locked(cachep, nid, state);
+		if (obj)
+			return obj;
+		if (cache_grow(cachep, thisnode_flags(flags), nid) < 0)
+			return fallback_alloc(cachep, flags, nid, state);
+	}
+}
+
+/*
+ * One object in `state`, from the slot's array when it can be used (the
+ * local node), else by the locked path.  Growing happens outside the slot.
+ */
+static void *do_cache_alloc(struct slab_cache *cachep, gfp_t flags, int nid, kmem_bufctl_t state)
+{
+	struct kmm_cpu *c = kmm_cpu_get();
+	if (nid >= kmm.nr_nodes)
+		nid = -1;
+	for (;;) {
+		if (!c || !cachep->array || (nid >= 0 && nid != c->nid) || !kmm_cpu_enter(c))
+			break;
+		struct array_cache *ac = cachep->array[c->cpu];
+		void *obj;
+		bool slow = false;
+		if (likely(ac->avail)) {
+			ac->touched = 1;
+			obj = ac->entry[--ac->avail];
+		} else {
+			obj = cache_alloc_refill(cachep, ac, c->nid);
+			slow = true;
+		}
+		if (obj)
+			bufctl_set(obj_slab(obj), obj_to_index(cachep, obj_slab(obj), obj), state);
+		kmm_cpu_exit(c);
+		if (slow)
+			maybe_reap(c);
+		if (obj)
+			return obj;
+		/* nothing on the node: grow it (may sleep), or fall back */
+		if (cache_grow(cachep, thisnode_flags(flags), c->nid) < 0)
+			return fallback_alloc(cachep, flags, c->nid, state);
+	}
+	return cache_alloc_node(cachep, flags, nid >= 0 ? nid : (c ? c->nid : kmm_numa_node_id()), state);
+}
+
+static void quarantine(struct slab_cache *cachep, void *obj)
+{
+	struct slab *slabp = obj_slab(obj);
+	bufctl_set(slabp, obj_to_index(cachep, slabp, obj), BUFCTL_QUARANTINE);
+}
+
+/* __cache_alloc: an object, debug-checked and (re)constructed. */
+static void *slab_alloc(struct slab_cache *cachep, gfp_t flags, int nid, void *caller, kmem_bufctl_t state)
+{
+	struct kmem_cache *s = &cachep->common;
+	void *obj;
+	for (;;) {
+		obj = do_cache_alloc(cachep, flags, nid, state);
+		if (!obj)
+			return NULL;
+		if (likely(!(s->flags & (SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER))) ||
+		    slab_debug_alloc(s, obj_to_slot(s, obj), caller))
+			break;
+		quarantine(cachep, obj);	/* reported; never handed out */
+	}
+	if (s->ctor && (s->flags & SLAB_POISON))
+		s->ctor(obj);
+	if (flags & __GFP_ZERO)
+		kmm_memset(obj, 0, s->object_size);
+	return obj;
+}
+
+/* ------------------------------------------------------------------ */
+/* Freeing                                                             */
+/* ------------------------------------------------------------------ */
+
+/*
+ * slab_debug F: the object's slab descriptor and free chain are sane
+ * (inuse in range, the chain inside the slab and no longer than it should
+ * be).  Takes the node's list_lock: a walk of num entries per free, the
+ * price of the letter.  false: reported ("freelist corrupt").
+ */
+static bool slab_sane(struct slab_cache *cachep, struct slab *slabp, void *obj, const char *fn)
+{
+	const char *why = NULL;
+	unsigned int node = slabp->nodeid, steps = 0;
+	if (node >= (unsigned int)kmm.nr_nodes || slab_first_page(slabp)->slab_mgmt != slabp) {
+		why = "descriptor damaged";
+	} else {
+		struct kmem_list3 *l3 = l3_of(cachep, (int)node);
+		kmm_plat_lock(&l3->list_lock);
+		if (slabp->inuse == 0 || slabp->inuse > cachep->num)
+			why = "in-use count out of range";
+		for (kmem_bufctl_t i = slabp->free; !why && i != BUFCTL_END; i = bufctl_get(slabp, i))
+			if (i >= cachep->num || ++steps > cachep->num - slabp->inuse)
+				why = "free chain leaves the slab or loops";
+		kmm_plat_unlock(&l3->list_lock);
+	}
+	if (!why)
+		return true;
+	__atomic_add_fetch(&cachep->common.nr_errors, 1, __ATOMIC_RELAXED);
+	kmm_error("freelist corrupt", "%s(%p): %s slab %p: %s", fn, obj, cachep->common.name, (void *)slabp, why);
+	return false;
+}
+
+/*
+ * slab_free - free obj to cachep.  Checks: a slab page of this cache, an
+ * object boundary, the object in state `expect` (else "double free");
+ * debug checks; then FREE before it reaches an array.
+ */
+static void slab_free(struct slab_cache *cachep, void *obj, void *caller, kmem_bufctl_t expect, const char *fn)
+{
+	struct page *page = obj_page(obj);
+	struct kmem_cache *s;
+	if (unlikely(!cachep || !PageSlab(page) || page->slab_cache != &cachep->common)) {
+		kmm_error("invalid free", "%s(%p): not an object of cache %s", fn, obj, cachep ? cachep->common.name : "?");
+		return;
+	}
+	s = &cachep->common;
+	struct slab *slabp = page->slab_mgmt;
+	size_t off = (size_t)((char *)obj - (char *)slabp->s_mem);
+	if (unlikely((char *)obj < (char *)slabp->s_mem || off >= (size_t)cachep->num * cachep->buffer_size)) {
+		kmm_error("invalid free", "%s(%p): inside a slab of %s but not in an object", fn, obj, s->name);
+		return;
+	}
+	unsigned int idx = offset_to_index(cachep, off);
+	long into = (long)(off - (size_t)idx * cachep->buffer_size) - (long)s->obj_offset;
+	if (unlikely(into != 0)) {
+		kmm_error("interior pointer", "%s(%p): %s object %p offset %ld", fn, obj, s->name,
+			  index_to_obj(cachep, slabp, idx), into);
+		return;
+	}
+	kmem_bufctl_t state = bufctl_get(slabp, idx);
+	if (unlikely(state != expect)) {
+		__atomic_add_fetch(&s->nr_errors, 1, __ATOMIC_RELAXED);
+		if (state == BUFCTL_ACTIVE || state == BUFCTL_INTERNAL)
+			kmm_error("invalid free", "%s(%p): %s object %p belongs to %s", fn, obj, s->name, obj,
+				  state == BUFCTL_ACTIVE ? "a user, not the slab layer" : "the slab layer itself");
+		else if (state == BUFCTL_QUARANTINE)
+			kmm_error("double free", "%s(%p): %s object %p was quarantined after an earlier report", fn, obj,
+				  s->name, obj);
+		else
+			kmm_error("double free", "%s(%p): %s object %p is already free", fn, obj, s->name, obj);
+		return;
+	}
+	if (unlikely(s->flags & SLAB_CONSISTENCY_CHECKS) && !slab_sane(cachep, slabp, obj, fn))
+		return;
+	if (unlikely(s->flags & (SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER)) &&
+	    !slab_debug_free(s, obj_to_slot(s, obj), caller)) {
+		bufctl_set(slabp, idx, BUFCTL_QUARANTINE);
+		return;
+	}
+
+	int node = slabp->nodeid;
+	/* internal frees (descriptors, arrays: slab and cache teardown) skip
+	 * the arrays, so a shrink leaves nothing cached behind it */
+	struct kmm_cpu *c = expect == BUFCTL_INTERNAL ? NULL : kmm_cpu_get();
+	if (c && node == c->nid && cachep->array && kmm_cpu_enter(c)) {
+		struct array_cache *ac = cachep->array[c->cpu];
+		bool slow = false;
+		bufctl_set(slabp, idx, BUFCTL_FREE);
+		if (unlikely(ac->avail >= ac->limit)) {
+			cache_flusharray(cachep, ac, node);
+			slow = true;
+		}
+		ac->entry[ac->avail++] = obj;
+		kmm_cpu_exit(c);
+		if (slow)
+			maybe_reap(c);
+		return;
+	}
+	/* slotless, another node's object, or a nested call: to the slab */
+	struct kmem_list3 *l3 = l3_of(cachep, node);
+	kmm_plat_lock(&l3->list_lock);
+	free_block(cachep, &obj, 1, node);
+	kmm_plat_unlock(&l3->list_lock);
+}
+
+/* ------------------------------------------------------------------ */
+/* Caches                                                              */
+/* ------------------------------------------------------------------ */
+
+static struct array_cache *alloc_arraycache(int nid, unsigned int entries, unsigned int batchcount)
+{
+	struct array_cache *ac = kmalloc_internal(sizeof(*ac) + entries * sizeof(void *), GFP_KERNEL, nid);
+	if (ac) {
+		ac->avail = 0;
+		ac->limit = entries;
+		ac->batchcount = batchcount;
+		ac->touched = 0;
+	}
+	return ac;
+}
+
+/* Every array of the cache back to the slabs and freed (no other user). */
+static void free_arrays(struct slab_cache *cachep)
+{
+	if (!cachep->array)
+		return;
+	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
+		struct kmem_list3 *l3 = l3_of(cachep, nid);
+		kmm_plat_lock(&l3->list_lock);
+		struct array_cache *shared = l3->shared;
+		l3->shared = NULL;
+		if (shared)
+			free_block(cachep, shared->entry, shared->avail, nid);
+		kmm_plat_unlock(&l3->list_lock);
+		kfree_internal(shared);
+	}
+	for (int cpu = 0; cpu < kmm.nr_cpus; cpu++) {
+		struct array_cache *ac = cachep->array[cpu];
+		if (!ac)
+			continue;
+		int nid = kmm.cpus[cpu].nid;
+		kmm_plat_lock(&l3_of(cachep, nid)->list_lock);
+		free_block(cachep, ac->entry, ac->avail, nid);
+		kmm_plat_unlock(&l3_of(cachep, nid)->list_lock);
+		cachep->array[cpu] = NULL;
+		kfree_internal(ac);
+	}
+}
+
+/*
+ * enable_cpucache: the per-slot arrays and shared arrays, sized by the
+ * slot size.  The cache is not in use yet (creation, or late_init at boot).
+ */
+static int enable_cpucache(struct slab_cache *cachep, struct array_cache **array)
+{
+	unsigned int limit = cpucache_limit(cachep->buffer_size);
+	unsigned int batchcount = (limit + 1) / 2;
+	unsigned int shared = (cachep->buffer_size <= PAGE_SIZE && kmm.nr_cpus > 1) ? BOOT_SHARED_FACTOR : 0;
+
+	for (int cpu = 0; cpu < kmm.nr_cpus; cpu++) {
+		array[cpu] = alloc_arraycache(kmm.cpus[cpu].nid, limit, batchcount);
+		if (!array[cpu])
+			goto fail;
+	}
+	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
+		struct kmem_list3 *l3 = l3_of(cachep, nid);
+		if (shared) {
+			l3->shared = alloc_arraycache(nid, shared * batchcount, 0xbaadf00d);
+			if (!l3->shared)
+				goto fail;
+		}
+		l3->free_limit = (unsigned int)(1 + slots_on_node(nid)) * batchcount + cachep->num;
+	}
+	cachep->limit = limit;
+	cachep->batchcount = batchcount;
+	cachep->shared = shared;
+	cachep->array = array;
+	return 0;
+fail:
+	cachep->array = array;
+	free_arrays(cachep);
+	cachep->array = NULL;
+	return -KMM_ENOMEM;
+}
+
+static void init_nodelists(struct slab_cache *cachep, struct kmem_list3 *nodelists)
+{
+	uint64_t now = kmm_plat_now_ns();
+	cachep->nodelists = nodelists;
+	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
+		struct kmem_list3 *l3 = &nodelists[nid];
+		kmm_memset(l3, 0, sizeof(*l3));
+		kmm_plat_lock_init(&l3->list_lock);
+		INIT_LIST_HEAD(&l3->slabs_partial);
+		INIT_LIST_HEAD(&l3->slabs_full);
+		INIT_LIST_HEAD(&l3->slabs_free);
+		/* boot value (batchcount 1); enable_cpucache sets the real one */
+		l3->free_limit = (unsigned int)(1 + slots_on_node(nid)) + cachep->num;
+		/* staggered by the cache's address, as 2.6.24 does */
+		l3->next_reap = now + REAPTIMEOUT_LIST3_NS + ((uintptr_t)cachep % REAPTIMEOUT_LIST3_NS);
+	}
+}
+
+/*
+ * setup_geometry: the 2.6.24 kmem_cache_create after the alignment step
+ * (done by slab_fill_common): off-slab choice, order, colour.
+ * Returns false when no slab can hold an object.
+ */
+static bool setup_geometry(struct slab_cache *cachep)
+{
+	size_t size = cachep->common.size, align = cachep->common.align;
+	bool offslab = size >= (PAGE_SIZE >> 3) && slab_state >= SLAB_PARTIAL;
+	size_t left_over;
+
+	cachep->buffer_size = (unsigned int)size;
+	cachep->reciprocal_buffer_size = reciprocal_value((unsigned int)size);
+	for (;;) {
+		left_over = calculate_slab_order(cachep, size, align, offslab);
+		if (!cachep->num)
+			return false;
+		cachep->slab_size = (unsigned int)slab_mgmt_size(cachep->num, align);
+		cachep->dflags = 0;
+		cachep->slabp_cache = NULL;
+		if (!offslab)
+			break;
+		if (left_over >= cachep->slab_size) {
+			/* the descriptor fits in what is left: keep it on slab */
+			left_over -= cachep->slab_size;
+			break;
+		}
+		cachep->slab_size = (unsigned int)(sizeof(struct slab) + cachep->num * sizeof(kmem_bufctl_t));
+		struct kmem_cache *d = kmalloc_slab(cachep->slab_size, 0);
+		if (d) {
+			cachep->dflags = CFLGS_OFF_SLAB;
+			cachep->slabp_cache = SC(d);
+			break;
+		}
+		offslab = false;	/* no kmalloc cache for it yet (boot): on slab */
+	}
+	cachep->colour_off = L1_CACHE_BYTES;
+	if (cachep->colour_off < align)
+		cachep->colour_off = (unsigned int)align;
+	cachep->colour = (unsigned int)(left_over / cachep->colour_off);
+	cachep->gfpflags = cachep->common.allocflags;
+	return true;
+}
+
+/* Bytes of a descriptor: the struct, array pointers, node lists. */
+static size_t cache_desc_size(void)
+{
+	size_t n = sizeof(struct slab_cache) + (size_t)kmm.nr_cpus * sizeof(struct array_cache *);
+	return ALIGN_UP(n, _Alignof(struct kmem_list3)) + (size_t)kmm.nr_nodes * sizeof(struct kmem_list3);
+}
+
+static void release_descriptor_locks(struct slab_cache *cachep)
+{
+	for (int nid = 0; nid < kmm.nr_nodes; nid++)
+		kmm_plat_lock_destroy(&l3_of(cachep, nid)->list_lock);
+}
+
+static struct kmem_cache *slab_cache_create(const char *name, unsigned int size, unsigned int align,
+					    slab_flags_t flags, void (*ctor)(void *))
+{
+	size_t desc = cache_desc_size();
+	struct slab_cache *cachep = slab_alloc(&cache_cache.sc, GFP_KERNEL, -1, kmm_caller(), BUFCTL_INTERNAL);
+	if (!cachep)
+		return NULL;
+	kmm_memset(cachep, 0, desc);
+	slab_fill_common(&cachep->common, name, size, align, flags, ctor);
+	struct array_cache **array = (struct array_cache **)(cachep + 1);
+	struct kmem_list3 *nodelists =
+		(struct kmem_list3 *)ALIGN_UP((uintptr_t)(array + kmm.nr_cpus), _Alignof(struct kmem_list3));
+	if (!setup_geometry(cachep)) {
+		kfree_internal(cachep);
+		return NULL;
+	}
+	init_nodelists(cachep, nodelists);
+	if (slab_state >= SLAB_UP && enable_cpucache(cachep, array)) {
+		release_descriptor_locks(cachep);
+		kfree_internal(cachep);
+		return NULL;
+	}
+	return &cachep->common;
+}
+
+/* Every slab of every list of every node, live objects or not. */
+static void destroy_all_slabs(struct slab_cache *cachep)
+{
+	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
+		struct kmem_list3 *l3 = l3_of(cachep, nid);
+		struct list_head *lists[3] = { &l3->slabs_full, &l3->slabs_partial, &l3->slabs_free };
+		kmm_plat_lock(&l3->list_lock);
+		for (int i = 0; i < 3; i++) {
+			while (!list_empty(lists[i])) {
+				struct slab *slabp = list_first_entry(lists[i], struct slab, list);
+				list_del(&slabp->list);
+				slab_destroy(cachep, slabp);
+			}
+		}
+		l3->free_objects = 0;
+		kmm_plat_unlock(&l3->list_lock);
+	}
+}
+
+/* cache_release: the cache is unlinked and unused: everything goes back. */
+static void slab_cache_release(struct kmem_cache *s)
+{
+	struct slab_cache *cachep = SC(s);
+	free_arrays(cachep);
+	destroy_all_slabs(cachep);
+	release_descriptor_locks(cachep);
+	if (cachep != &cache_cache.sc)
+		kfree_internal(cachep);
+}
+
+/* Objects of s in state ACTIVE (user objects), listing up to max. */
+static unsigned long slab_cache_live(struct kmem_cache *s, void (*list_fn)(struct kmem_cache *, void *, void *),
+				     void *arg, unsigned long max)
+{
+	struct slab_cache *cachep = SC(s);
+	unsigned long live = 0;
+	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
+		struct kmem_list3 *l3 = l3_of(cachep, nid);
+		struct list_head *lists[2] = { &l3->slabs_full, &l3->slabs_partial };
+		struct slab *slabp;
+		kmm_plat_lock(&l3->list_lock);
+		for (int i = 0; i < 2; i++) {
+			list_for_each_entry(slabp, lists[i], list) {
+				for (unsigned int idx = 0; idx < cachep->num; idx++) {
+					if (bufctl_get(slabp, idx) != BUFCTL_ACTIVE)
+						continue;
+					if (list_fn && live < max)
+						list_fn(s, index_to_obj(cachep, slabp, idx), arg);
+					live++;
+				}
+			}
+		}
+		kmm_plat_unlock(&l3->list_lock);
+	}
+	return live;
+}
+
+static void *slab_cache_alloc(struct kmem_cache *s, gfp_t gfp, int nid, void *caller)
+{
+	return slab_alloc(SC(s), gfp, nid, caller, BUFCTL_ACTIVE);
+}
+
+static void slab_cache_free(struct kmem_cache *s, void *obj, void *caller)
+{
+	slab_free(SC(s), obj, caller, BUFCTL_ACTIVE, "kmem_cache_free");
+}
+
+/* ------------------------------------------------------------------ */
+/* Draining and shrinking                                              */
+/* ------------------------------------------------------------------ */
+
+/* drain_slot: slot c's arrays of every cache back to the slabs.  The
+ * slot is quiet (its owner is outside every fast path). */
+static void slab_drain_slot(struct kmm_cpu *c)
+{
+	struct kmem_cache *s;
+	if (slab_state < SLAB_UP || slab_state == SLAB_SHUTDOWN)
+		return;
+	kmm_plat_lock(&slab_mutex);
+	list_for_each_entry(s, &slab_caches, list) {
+		struct slab_cache *cachep = SC(s);
+		if (cachep->array)
+			drain_array(cachep, cachep->array[c->cpu], c->nid, true, false);
+	}
+	kmm_plat_unlock(&slab_mutex);
+}
+
+/* Shared arrays and empty slabs of one cache back; returns pages freed. */
+static unsigned long shrink_cache(struct slab_cache *cachep)
+{
+	unsigned long pages = 0;
+	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
+		struct kmem_list3 *l3 = l3_of(cachep, nid);
+		kmm_plat_lock(&l3->list_lock);
+		drain_array(cachep, l3->shared, nid, true, true);
+		pages += drain_freelist(cachep, l3, ~0UL);
+		kmm_plat_unlock(&l3->list_lock);
+	}
+	return pages;
+}
+
+static unsigned long slab_shrink_all(void)
+{
+	struct kmem_cache *s;
+	unsigned long pages = 0;
+	if (slab_state == SLAB_DOWN || slab_state == SLAB_SHUTDOWN)
+		return 0;
+	kmm_plat_lock(&slab_mutex);
+	list_for_each_entry(s, &slab_caches, list)
+		pages += shrink_cache(SC(s));
+	kmm_plat_unlock(&slab_mutex);
+	return pages;
+}
+
+static void drain_one_cache_slot(struct kmm_cpu *c, void *arg)
+{
+	struct slab_cache *cachep = arg;
+	drain_array(cachep, cachep->array[c->cpu], c->nid, true, false);
+}
+
+/* kmem_cache_shrink: every slot's array of s, the shared arrays, every
+ * empty slab.  Returns 1 when slabs (with objects) remain, else 0. */
+static int slab_cache_shrink(struct kmem_cache *s)
+{
+	struct slab_cache *cachep = SC(s);
+	int ret = 0;
+	if (cachep->array)
+		kmm_with_slots_quiet(drain_one_cache_slot, NULL, cachep);
+	shrink_cache(cachep);
+	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
+		struct kmem_list3 *l3 = l3_of(cachep, nid);
+		kmm_plat_lock(&l3->list_lock);
+		ret |= !list_empty(&l3->slabs_full) || !list_empty(&l3->slabs_partial);
+		kmm_plat_unlock(&l3->list_lock);
+	}
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* kmalloc on SLAB                                                     */
+/* ------------------------------------------------------------------ */
+
+static size_t slab_kmalloc_max_small(void)
+{
+	return kmalloc_max_cache_size();
+}
+
+static void *slab_kmalloc_small(size_t size, gfp_t gfp, int nid, void *caller)
+{
+	struct kmem_cache *s = kmalloc_slab(size, gfp);
+	if (!s)
+		return NULL;
+	void *obj = slab_alloc(SC(s), gfp, nid, caller, BUFCTL_ACTIVE);
+	if (obj && s->orig_offset)
+		slab_debug_kmalloc_size(s, obj, size);
+	return obj;
+}
+
+static void slab_kfree_small(struct page *page, const void *p, void *caller)
+{
+	slab_free(SC(page->slab_cache), (void *)p, caller, BUFCTL_ACTIVE, "kfree");
+}
+
+/* ksize of a live object at an object boundary, else 0.  With red zones
+ * or poison only object_size bytes are the caller's. */
+static size_t slab_ksize_small(struct page *page, const void *p)
+{
+	struct slab_cache *cachep = SC(page->slab_cache);
+	struct slab *slabp = page->slab_mgmt;
+	size_t off = (size_t)((const char *)p - (const char *)slabp->s_mem);
+	if ((const char *)p < (const char *)slabp->s_mem || off >= (size_t)cachep->num * cachep->buffer_size)
+		return 0;
+	unsigned int idx = offset_to_index(cachep, off);
+	if (off - (size_t)idx * cachep->buffer_size != cachep->common.obj_offset || bufctl_get(slabp, idx) != BUFCTL_ACTIVE)
+		return 0;
+	if (cachep->common.flags & SLAB_DEBUG_FLAGS)
+		return cachep->common.object_size;
+	return cachep->buffer_size;
+}
+
+static struct kmem_cache *slab_page_cache(struct page *page)
+{
+	return page->slab_cache;
+}
+
+/* ------------------------------------------------------------------ */
+/* slabinfo, meminfo                                                   */
+/* ------------------------------------------------------------------ */
+
+static void slabinfo_row(struct slab_cache *cachep, char *buf, size_t len)
+{
+	unsigned long active_objs = 0, num_slabs = 0, active_slabs = 0, shared_avail = 0;
+	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
+		struct kmem_list3 *l3 = l3_of(cachep, nid);
+		struct slab *slabp;
+		kmm_plat_lock(&l3->list_lock);
+		list_for_each_entry(slabp, &l3->slabs_full, list) {
+			active_objs += cachep->num;
+			active_slabs++;
+		}
+		list_for_each_entry(slabp, &l3->slabs_partial, list) {
+			active_objs += slabp->inuse;
+			active_slabs++;
+		}
+		list_for_each_entry(slabp, &l3->slabs_free, list)
+			num_slabs++;
+		if (l3->shared)
+			shared_avail += l3->shared->avail;
+		kmm_plat_unlock(&l3->list_lock);
+	}
+	num_slabs += active_slabs;
+	kmm_snprintf(buf, len, "%-17s %6lu %6lu %6u %4u %4d : tunables %4u %4u %4u : slabdata %6lu %6lu %6lu\n",
+		     cachep->common.name, active_objs, num_slabs * cachep->num, cachep->buffer_size, cachep->num,
+		     1 << cachep->gfporder, cachep->limit, cachep->batchcount, cachep->shared, active_slabs,
+		     num_slabs, shared_avail);
+}
+
+/* Rows in chain order; each is formatted under slab_mutex and emitted
+ * after it is dropped (emit may call back into kmm). */
+static void slab_slabinfo(struct kmm_textbuf *tb)
+{
+	char row[192];
+	for (unsigned int i = 0;; i++) {
+		struct kmem_cache *s;
+		unsigned int k = 0;
+		bool found = false;
+		kmm_plat_lock(&slab_mutex);
+		list_for_each_entry(s, &slab_caches, list) {
+			if (k++ == i) {
+				slabinfo_row(SC(s), row, sizeof(row));
+				found = true;
+				break;
+			}
+		}
+		kmm_plat_unlock(&slab_mutex);
+		if (!found)
+			break;
+		kmm_tb_printf(tb, "%s", row);
+	}
+}
+
+static unsigned long slab_reclaimable_pages(void)
+{
+	return __atomic_load_n(&slab_pages_reclaimable, __ATOMIC_RELAXED);
+}
+
+static unsigned long slab_unreclaimable_pages(void)
+{
+	return __atomic_load_n(&slab_pages_unreclaimable, __ATOMIC_RELAXED);
+}
+
+/* ------------------------------------------------------------------ */
+/* Check                                                               */
+/* ------------------------------------------------------------------ */
+
+struct slab_check_state {
+	bool quiet[NR_CPUS];
+	bool all_quiet;
+	int err;
+};
+
+static void mark_quiet(struct kmm_cpu *c, void *arg)
+{
+	struct slab_check_state *st = arg;
+	st->quiet[c->cpu] = true;
+}
+
+/* One slab of node nid found on list `which` (0 full, 1 partial, 2 free). */
+static int check_slab(struct slab_cache *cachep, struct slab *slabp, int nid, int which, unsigned long *free_state)
+{
+	const char *name = cachep->common.name;
+	struct kmem_cache *s = &cachep->common;
+	if (slabp->nodeid != nid)
+		return kmm_check_fail("slab", "%s: slab %p on node %d's lists says node %u", name, (void *)slabp, nid,
+				      slabp->nodeid);
+	bool bad_list = which == 0 ? slabp->inuse != cachep->num
+				   : which == 1 ? (slabp->inuse == 0 || slabp->inuse >= cachep->num) : slabp->inuse != 0;
+	if (bad_list)
+		return kmm_check_fail("slab", "%s: slab %p with %u of %u objects in use is on slabs_%s", name,
+				      (void *)slabp, slabp->inuse, cachep->num,
+				      which == 0 ? "full" : which == 1 ? "partial" : "free");
+	struct page *page = slab_first_page(slabp);
+	for (unsigned long i = 0; i < (1UL << cachep->gfporder); i++)
+		if (!PageSlab(page + i) || page[i].slab_cache != s || page[i].slab_mgmt != slabp)
+			return kmm_check_fail("slab", "%s: page %lu of slab %p is not marked as the slab's", name, i,
+					      (void *)slabp);
+	/* the free chain: inside the slab, exactly num - inuse long */
+	unsigned int steps = 0;
+	for (kmem_bufctl_t idx = slabp->free; idx != BUFCTL_END; idx = bufctl_get(slabp, idx)) {
+		if (idx >= cachep->num || ++steps > cachep->num - slabp->inuse)
+			return kmm_check_fail("slab", "%s: freelist corrupt in slab %p: chain leaves the slab or loops",
+					      name, (void *)slabp);
+	}
+	if (steps != cachep->num - slabp->inuse)
+		return kmm_check_fail("slab", "%s: slab %p: %u objects on the free chain, %u expected", name,
+				      (void *)slabp, steps, cachep->num - slabp->inuse);
+	unsigned int taken = 0;
+	int err = 0;
+	for (unsigned int idx = 0; idx < cachep->num; idx++) {
+		kmem_bufctl_t v = bufctl_get(slabp, idx);
+		if (bufctl_is_taken(v)) {
+			taken++;
+			if (v == BUFCTL_FREE)
+				(*free_state)++;
+		} else if (v >= cachep->num && v != BUFCTL_END) {
+			return kmm_check_fail("slab", "%s: slab %p object %u has bufctl %#x", name, (void *)slabp, idx, v);
+		}
+		bool is_free = !bufctl_is_taken(v) || v == BUFCTL_FREE;
+		if (is_free && (s->flags & (SLAB_RED_ZONE | SLAB_POISON)) && !err)
+			err = slab_debug_check_free(s, obj_to_slot(s, index_to_obj(cachep, slabp, idx)));
+	}
+	if (taken != slabp->inuse)
+		return kmm_check_fail("slab", "%s: slab %p: inuse %u but %u objects off the free chain", name,
+				      (void *)slabp, slabp->inuse, taken);
+	return err;
+}
+
+/* An array cache of node nid: FREE objects of this cache, on this node. */
+static int check_array(struct slab_cache *cachep, struct array_cache *ac, int nid, const char *what,
+		       unsigned long *entries)
+{
+	const char *name = cachep->common.name;
+	if (!ac)
+		return 0;
+	if (ac->avail > ac->limit)
+		return kmm_check_fail("slab", "%s: %s array holds %u of %u", name, what, ac->avail, ac->limit);
+	for (unsigned int i = 0; i < ac->avail; i++) {
+		void *obj = ac->entry[i];
+		if (!kmm_is_linear_addr(obj) || !PageSlab(obj_page(obj)) || obj_page(obj)->slab_cache != &cachep->common)
+			return kmm_check_fail("slab", "%s: %s array entry %u (%p) is not an object of the cache", name,
+					      what, i, obj);
+		struct slab *slabp = obj_slab(obj);
+		size_t off = (size_t)((char *)obj - (char *)slabp->s_mem);
+		unsigned int idx = offset_to_index(cachep, off);
+		if (slabp->nodeid != nid || (char *)obj < (char *)slabp->s_mem ||
+		    off >= (size_t)cachep->num * cachep->buffer_size ||
+		    off - (size_t)idx * cachep->buffer_size != cachep->common.obj_offset ||
+		    bufctl_get(slabp, idx) != BUFCTL_FREE)
+			return kmm_check_fail("slab", "%s: %s array entry %u (%p) is not a free object of node %d", name,
+					      what, i, obj, nid);
+	}
+	*entries += ac->avail;
+	return 0;
+}
+
+static int check_node(struct slab_cache *cachep, int nid, struct slab_check_state *st)
+{
+	struct kmem_list3 *l3 = l3_of(cachep, nid);
+	struct list_head *lists[3] = { &l3->slabs_full, &l3->slabs_partial, &l3->slabs_free };
+	unsigned long free_objects = 0, free_state = 0, entries = 0, limit = kmm.max_pfn;
+	int err = 0;
+	for (int w = 0; w < 3 && !err; w++) {
+		struct slab *slabp;
+		list_for_each_entry(slabp, lists[w], list) {
+			if (!limit--) {
+				err = kmm_check_fail("slab", "%s: node %d: slab list loops", cachep->common.name, nid);
+				break;
+			}
+			err = check_slab(cachep, slabp, nid, w, &free_state);
+			if (err)
+				break;
+			free_objects += cachep->num - slabp->inuse;
+		}
+	}
+	if (!err && free_objects != l3->free_objects)
+		err = kmm_check_fail("slab", "%s: node %d: free_objects %lu, slabs hold %lu free", cachep->common.name,
+				     nid, l3->free_objects, free_objects);
+	if (!err)
+		err = check_array(cachep, l3->shared, nid, "shared", &entries);
+	for (int cpu = 0; !err && cachep->array && cpu < kmm.nr_cpus; cpu++)
+		if (kmm.cpus[cpu].nid == nid && st->quiet[cpu])
+			err = check_array(cachep, cachep->array[cpu], nid, "per-CPU", &entries);
+	if (!err && st->all_quiet && entries != free_state)
+		err = kmm_check_fail("slab", "%s: node %d: %lu objects marked free-in-array, arrays hold %lu",
+				     cachep->common.name, nid, free_state, entries);
+	return err;
+}
+
+static void check_caches(void *arg)
+{
+	struct slab_check_state *st = arg;
+	struct kmem_cache *s;
+	st->all_quiet = true;
+	for (int cpu = 0; cpu < kmm.nr_cpus; cpu++)
+		st->all_quiet &= st->quiet[cpu];
+	kmm_plat_lock(&slab_mutex);
+	list_for_each_entry(s, &slab_caches, list) {
+		struct slab_cache *cachep = SC(s);
+		if (s->magic != KMEM_CACHE_MAGIC) {
+			st->err = kmm_check_fail("slab", "cache %p on the chain has a bad magic", (void *)s);
+			break;
+		}
+		for (int nid = 0; nid < kmm.nr_nodes && !st->err; nid++) {
+			struct kmem_list3 *l3 = l3_of(cachep, nid);
+			kmm_plat_lock(&l3->list_lock);
+			st->err = check_node(cachep, nid, st);
+			kmm_plat_unlock(&l3->list_lock);
+		}
+		if (st->err)
+			break;
+	}
+	kmm_plat_unlock(&slab_mutex);
+}
+
+static int slab_check(void)
+{
+	struct slab_check_state st;
+	if (slab_state == SLAB_DOWN || slab_state == SLAB_SHUTDOWN)
+		return 0;
+	kmm_memset(&st, 0, sizeof(st));
+	kmm_with_slots_quiet(mark_quiet, check_caches, &st);
+	return st.err;
+}
+
+/* ------------------------------------------------------------------ */
+/* Boot and shutdown                                                   */
+/* ------------------------------------------------------------------ */
+
+/* kmem_cache_init: the static cache of caches, linked first. */
+static int slab_init(void)
+{
+	struct slab_cache *cachep = &cache_cache.sc;
+	slab_state = SLAB_DOWN;
+	slab_pages_reclaimable = slab_pages_unreclaimable = 0;
+	kmm_memset(slot_next_reap, 0, sizeof(slot_next_reap));
+	kmm_memset(&cache_cache, 0, sizeof(cache_cache));
+	unsigned long total = 0;
+	for (int nid = 0; nid < kmm.nr_nodes; nid++)
+		for (int z = 0; z < MAX_NR_ZONES; z++)
+			total += NODE_DATA(nid)->node_zones[z].managed_pages;
+	slab_break_gfp_order = (total << PAGE_SHIFT) > SLAB_SMALL_MACHINE ? BREAK_GFP_ORDER_HI : BREAK_GFP_ORDER_LO;
+
+	slab_fill_common(&cachep->common, "kmem_cache", (unsigned int)cache_desc_size(), 0, SLAB_HWCACHE_ALIGN, NULL);
+	if (!setup_geometry(cachep))
+		return -KMM_ENOMEM;
+	init_nodelists(cachep, cache_cache.nodelists);
+	list_add(&cachep->common.list, &slab_caches);
+	slab_state = SLAB_PARTIAL;
+	return 0;
+}
+
+/* kmem_cache_init_late: the kmalloc caches exist, so every cache made so
+ * far gets its per-CPU arrays.  Boot runs alone: no lock needed. */
+static int slab_late_init(void)
+{
+	struct kmem_cache *s;
+	list_for_each_entry(s, &slab_caches, list) {
+		struct slab_cache *cachep = SC(s);
+		struct array_cache **array = cachep == &cache_cache.sc ? cache_cache.array
+								       : (struct array_cache **)(cachep + 1);
+		if (enable_cpucache(cachep, array))
+			return -KMM_ENOMEM;
+	}
+	slab_state = SLAB_UP;
+	return 0;
+}
+
+/*
+ * shutdown: the machine is quiet and the leaks were listed.  Two passes,
+ * so no descriptor is read after a page holding one went back: first
+ * collect every slab's first page (on its unused lru link), then clear
+ * and free them all.
+ */
+static void slab_shutdown(void)
+{
+	struct list_head pages;
+	struct kmem_cache *s;
+	INIT_LIST_HEAD(&pages);
+	slab_state = SLAB_SHUTDOWN;
+	list_for_each_entry(s, &slab_caches, list) {
+		struct slab_cache *cachep = SC(s);
+		for (int nid = 0; nid < kmm.nr_nodes; nid++) {
+			struct kmem_list3 *l3 = l3_of(cachep, nid);
+			struct list_head *lists[3] = { &l3->slabs_full, &l3->slabs_partial, &l3->slabs_free };
+			for (int i = 0; i < 3; i++) {
+				struct slab *slabp;
+				list_for_each_entry(slabp, lists[i], list) {
+					struct page *page = slab_first_page(slabp);
+					page->private = (cachep->common.flags & SLAB_RECLAIM_ACCOUNT) != 0;
+					list_add_tail(&page->lru, &pages);
+				}
+			}
+		}
+		release_descriptor_locks(cachep);
+	}
+	while (!list_empty(&pages)) {
+		struct page *page = list_first_entry(&pages, struct page, lru);
+		list_del_init(&page->lru);
+		unsigned int order = page->alloc_order;
+		bool reclaimable = page->private;	/* the descriptor may be gone by now */
+		page->private = 0;
+		for (unsigned long i = 0; i < (1UL << order); i++) {
+			ClearPageSlab(page + i);
+			page[i].slab_cache = NULL;
+			page[i].slab_mgmt = NULL;
+		}
+		__atomic_sub_fetch(reclaimable ? &slab_pages_reclaimable : &slab_pages_unreclaimable, 1UL << order,
+				   __ATOMIC_RELAXED);
+		__free_pages(page, order);
+	}
+	slab_state = SLAB_DOWN;
+}
+
+const struct kmm_slab_ops kmm_slab_ops_slab = {
+	.name = "slab",
+	.init = slab_init,
+	.cache_create = slab_cache_create,
+	.cache_live = slab_cache_live,
+	.cache_release = slab_cache_release,
+	.cache_alloc = slab_cache_alloc,
+	.cache_free = slab_cache_free,
+	.cache_shrink = slab_cache_shrink,
+	.kmalloc_max_small = slab_kmalloc_max_small,
+	.kmalloc_small = slab_kmalloc_small,
+	.kfree_small = slab_kfree_small,
+	.ksize_small = slab_ksize_small,
+	.page_cache = slab_page_cache,
+	.drain_slot = slab_drain_slot,
+	.shrink_all = slab_shrink_all,
+	.check = slab_check,
+	.slabinfo = slab_slabinfo,
+	.reclaimable_pages = slab_reclaimable_pages,
+	.unreclaimable_pages = slab_unreclaimable_pages,
+	.kmalloc_caches = true,
+	.late_init = slab_late_init,
+	.shutdown = slab_shutdown,
+};
