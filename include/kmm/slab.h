@@ -39,7 +39,9 @@ void  kmem_cache_destroy(struct kmem_cache *s);
 void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp);
 void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int nid);
 void  kmem_cache_free(struct kmem_cache *s, void *obj);
-/* kmem_cache_shrink - free every empty slab; returns 0 when none is left. */
+/* kmem_cache_shrink - free every empty slab (after emptying the per-CPU
+ * caches of @s); returns 0 when the cache holds no slab afterwards, 1 while
+ * slabs with live objects remain (SLOB keeps no empty pages: always 0). */
 int   kmem_cache_shrink(struct kmem_cache *s);
 unsigned int kmem_cache_size(struct kmem_cache *s);
 const char *kmem_cache_name(struct kmem_cache *s);

@@ -120,9 +120,18 @@ struct page {
 };
 _Static_assert(sizeof(struct page) <= 64, "struct page must stay within 64 bytes");
 
-static inline bool test_bit_flag(const struct page *p, int nr) { return (p->flags >> nr) & 1; }
-static inline void set_bit_flag(struct page *p, int nr) { p->flags |= 1UL << nr; }
-static inline void clear_bit_flag(struct page *p, int nr) { p->flags &= ~(1UL << nr); }
+/*
+ * Page flags are written only by the page's owner (the zone lock holder for
+ * free pages, the layer that allocated it otherwise), but read by others:
+ * the buddy allocator looks at a neighbour's flags to decide whether it may
+ * merge, kmm_check walks every frame.  So every access is a single relaxed
+ * load or store (plain moves; no read-modify-write atomics, which would
+ * cost the fast paths), like the kernel's non-atomic __SetPageX variants.
+ */
+static inline unsigned long page_flags_read(const struct page *p) { return __atomic_load_n(&p->flags, __ATOMIC_RELAXED); }
+static inline bool test_bit_flag(const struct page *p, int nr) { return (page_flags_read(p) >> nr) & 1; }
+static inline void set_bit_flag(struct page *p, int nr) { __atomic_store_n(&p->flags, page_flags_read(p) | (1UL << nr), __ATOMIC_RELAXED); }
+static inline void clear_bit_flag(struct page *p, int nr) { __atomic_store_n(&p->flags, page_flags_read(p) & ~(1UL << nr), __ATOMIC_RELAXED); }
 
 #define PAGEFLAG(name, bit)                                                              \
 	static inline bool Page##name(const struct page *p) { return test_bit_flag(p, bit); } \
@@ -147,8 +156,8 @@ PAGEFLAG(Pgtable, PG_pgtable)
 	 (1UL << PG_slob_free) | (1UL << PG_tail) | (1UL << PG_vmalloc) | (1UL << PG_kmapped) | \
 	 (1UL << PG_pgtable))
 
-static inline enum zone_type page_zonenum(const struct page *p) { return (enum zone_type)(p->flags >> ZONES_PGSHIFT); }
-static inline int page_nid(const struct page *p) { return (int)((p->flags >> NODES_PGSHIFT) & NODES_MASK); }
+static inline enum zone_type page_zonenum(const struct page *p) { return (enum zone_type)(page_flags_read(p) >> ZONES_PGSHIFT); }
+static inline int page_nid(const struct page *p) { return (int)((page_flags_read(p) >> NODES_PGSHIFT) & NODES_MASK); }
 
 /* ------------------------------------------------------------------ */
 /* Zones and nodes                                                     */

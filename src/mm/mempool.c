@@ -107,6 +107,7 @@ struct mempool_s {
 static struct list_head mempool_list;
 static struct kmm_lock pool_list_lock;
 static unsigned long layer_gen;		/* boot generation the layer was registered for */
+static bool list_lock_live;		/* pool_list_lock initialised and not destroyed */
 
 static void mempool_layer_register(void);
 
@@ -648,6 +649,7 @@ static void mempool_shutdown(void)
 		free_pool(pool);
 	}
 	kmm_plat_lock_destroy(&pool_list_lock);
+	list_lock_live = false;
 	layer_gen = 0;
 }
 
@@ -675,8 +677,13 @@ static void mempool_layer_register(void)
 /* mempool_init - at boot: the empty list of pools. */
 int mempool_init(void)
 {
+	/* a boot that created no pool never registered the layer, so its
+	 * shutdown did not destroy the lock: do it now */
+	if (list_lock_live)
+		kmm_plat_lock_destroy(&pool_list_lock);
 	INIT_LIST_HEAD(&mempool_list);
 	kmm_plat_lock_init(&pool_list_lock);
+	list_lock_live = true;
 	layer_gen = 0;
 	return 0;
 }

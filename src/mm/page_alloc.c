@@ -247,7 +247,7 @@ static void count_alloc_events(struct kmm_cpu *c, struct page *page, int preferr
 static void bad_page(struct page *page, const char *reason)
 {
 	kmm_error("bad page state", "pfn %lu flags %#lx count %d mapcount %d: %s",
-		  kmm_page_to_pfn(page), page->flags & ((1UL << __NR_PAGEFLAGS) - 1), page->_refcount,
+		  kmm_page_to_pfn(page), page_flags_read(page) & ((1UL << __NR_PAGEFLAGS) - 1), page->_refcount,
 		  page->_mapcount, reason);
 }
 
@@ -270,7 +270,7 @@ static void clear_frames(struct page *page, unsigned int order)
 void kmm_prep_new_page(struct page *page, unsigned int order, gfp_t gfp, bool was_reported)
 {
 	if (unlikely(page->_refcount != 0 || page->_mapcount != -1 || PageBuddy(page) ||
-		     (page->flags & PAGE_FLAGS_CHECK_AT_FREE)))
+		     (page_flags_read(page) & PAGE_FLAGS_CHECK_AT_FREE)))
 		bad_page(page, "allocated page not clean");
 	ClearPageReported(page);
 	page->_refcount = 1;
@@ -515,7 +515,7 @@ void kmm_page_alloc_wake(void)
  */
 void kmm_free_pages_prepared(struct page *page, unsigned int order)
 {
-	unsigned long bad = page->flags & PAGE_FLAGS_CHECK_AT_FREE;
+	unsigned long bad = page_flags_read(page) & PAGE_FLAGS_CHECK_AT_FREE;
 	if (unlikely(bad || page->_mapcount != -1)) {
 		bad_page(page, PageSlab(page) ? "still marked slab" : PageKmapped(page) || page->_mapcount != -1 ?
 			 "still mapped (kmap or vmap)" : PageReserved(page) ? "reserved page" : "flags set at free");

@@ -247,7 +247,7 @@ static unsigned int cpucache_limit(size_t size)
 /* Internal objects (descriptors, arrays): not leaks, not user objects */
 /* ------------------------------------------------------------------ */
 
-static void *slab_alloc(struct slab_cache *cachep, gfp_t flags, int nid, void *caller, kmem_bufctl_t state);
+static inline void *slab_alloc(struct slab_cache *cachep, gfp_t flags, int nid, void *caller, kmem_bufctl_t state);
 static void slab_free(struct slab_cache *cachep, void *obj, void *caller, kmem_bufctl_t expect, const char *fn);
 
 static void *kmalloc_internal(size_t size, gfp_t gfp, int nid)
@@ -787,7 +787,8 @@ static void quarantine(struct slab_cache *cachep, void *obj)
 }
 
 /* __cache_alloc: an object, debug-checked and (re)constructed. */
-static void *slab_alloc(struct slab_cache *cachep, gfp_t flags, int nid, void *caller, kmem_bufctl_t state)
+static __attribute__((noinline)) void *slab_alloc_slow(struct slab_cache *cachep, gfp_t flags, int nid,
+						       void *caller, kmem_bufctl_t state)
 {
 	struct kmem_cache *s = &cachep->common;
 	void *obj;
@@ -805,6 +806,31 @@ static void *slab_alloc(struct slab_cache *cachep, gfp_t flags, int nid, void *c
 	if (flags & __GFP_ZERO)
 		kmm_memset(obj, 0, s->object_size);
 	return obj;
+}
+
+/* The common case inline: no debug flag, any node, the slot's array has
+ * an object.  Everything else takes slab_alloc_slow. */
+static inline void *slab_alloc(struct slab_cache *cachep, gfp_t flags, int nid, void *caller, kmem_bufctl_t state)
+{
+	struct kmem_cache *s = &cachep->common;
+	if (likely(nid < 0 && !(s->flags & (SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER)))) {
+		struct kmm_cpu *c = kmm_cpu_get();
+		if (likely(c && cachep->array) && kmm_cpu_enter(c)) {
+			struct array_cache *ac = cachep->array[c->cpu];
+			if (likely(ac->avail)) {
+				void *obj = ac->entry[--ac->avail];
+				struct slab *slabp = obj_slab(obj);
+				ac->touched = 1;
+				bufctl_set(slabp, obj_to_index(cachep, slabp, obj), state);
+				kmm_cpu_exit(c);
+				if (unlikely(flags & __GFP_ZERO))
+					kmm_memset(obj, 0, s->object_size);
+				return obj;
+			}
+			kmm_cpu_exit(c);
+		}
+	}
+	return slab_alloc_slow(cachep, flags, nid, caller, state);
 }
 
 /* ------------------------------------------------------------------ */

@@ -104,7 +104,7 @@ struct kmm_slab_ops {
 	void *(*cache_alloc)(struct kmem_cache *s, gfp_t gfp, int nid, void *caller);
 	/* obj belongs to s and is a live object (checked per slab_debug F) */
 	void (*cache_free)(struct kmem_cache *s, void *obj, void *caller);
-	int (*cache_shrink)(struct kmem_cache *s);	/* 0 when no empty slab is left */
+	int (*cache_shrink)(struct kmem_cache *s);	/* 0 when no slab is left, 1 while some hold objects */
 	/* kmalloc sizes up to kmalloc_max_small() go to these */
 	size_t (*kmalloc_max_small)(void);
 	void *(*kmalloc_small)(size_t size, gfp_t gfp, int nid, void *caller);

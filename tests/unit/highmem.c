@@ -553,8 +553,8 @@ TEST(slotless_group_full_fails_without_sleeping)
 	for (int i = 0; i <= KM_MAX_IDX; i++)
 		pg[i] = highpage();	/* the main thread owns the only slot */
 	pthread_barrier_t b1, b2;
-	pthread_barrier_init(&b1, NULL, 3);
-	pthread_barrier_init(&b2, NULL, 3);
+	pthread_barrier_init(&b1, NULL, 2);	/* main and one worker each */
+	pthread_barrier_init(&b2, NULL, 2);
 	struct group_arg first = { .pages = pg, .n = KM_MAX_IDX, .b = &b1 };
 	struct group_arg second = { .pages = pg + KM_MAX_IDX, .n = 1, .b = &b2 };
 	pthread_t t1, t2;
