@@ -343,8 +343,10 @@ size_t kmalloc_size_roundup(size_t size)
 	if (!size || size > KMALLOC_MAX_SIZE || !kmm_slab_ops)
 		return size;
 	if (size <= kmm_slab_ops->kmalloc_max_small()) {
-		struct kmem_cache *s = kmm_slab_ops->kmalloc_caches ? kmalloc_slab(size, 0) : NULL;
-		return s ? s->size : ALIGN_UP(size, KMALLOC_MIN_ALIGN);	/* SLOB: word-rounded blocks */
+		if (!kmm_slab_ops->kmalloc_caches)
+			return kmm_slab_ops->kmalloc_roundup(size);	/* SLOB: its block size */
+		struct kmem_cache *s = kmalloc_slab(size, 0);
+		return s ? s->object_size : size;
 	}
 	return PAGE_SIZE << kmm_get_order(size, PAGE_SHIFT);
 }

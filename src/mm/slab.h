@@ -112,6 +112,8 @@ struct kmm_slab_ops {
 	 * "invalid free", "interior pointer", "double free" as it finds them */
 	void (*kfree_small)(struct page *page, const void *p, void *caller);
 	size_t (*ksize_small)(struct page *page, const void *p);
+	/* backends without kmalloc caches: what ksize(kmalloc(size)) will be */
+	size_t (*kmalloc_roundup)(size_t size);
 	/* which cache an object of a PG_slab page belongs to (NULL: a
 	 * kmalloc block without a cache, as SLOB's) */
 	struct kmem_cache *(*page_cache)(struct page *page);

@@ -1010,6 +1010,12 @@ out:
 		slob_release_page(to_free);
 }
 
+/* kmalloc_size_roundup on SLOB: the block's usable size (exact under Z). */
+static size_t slob_kmalloc_roundup(size_t size)
+{
+	return (slob.kmalloc_debug & SLAB_RED_ZONE) ? size : (size_t)SLOB_UNITS(size) * SLOB_UNIT;
+}
+
 /*
  * slob_ksize_small - usable size of p in a PG_slab page: SLOB_UNITS(size) *
  * SLOB_UNIT for a kmalloc block (the requested size with slab_debug=Z), the
@@ -1755,6 +1761,7 @@ const struct kmm_slab_ops kmm_slab_ops_slob = {
 	.kmalloc_small = slob_kmalloc_small,
 	.kfree_small = slob_kfree_small,
 	.ksize_small = slob_ksize_small,
+	.kmalloc_roundup = slob_kmalloc_roundup,
 	.page_cache = slob_page_cache,
 	.drain_slot = slob_drain_slot,
 	.shrink_all = slob_shrink_all,
