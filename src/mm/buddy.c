@@ -447,7 +447,8 @@ void __report_free_pages(struct zone *z, unsigned long target)
  */
 int buddy_check_zone(struct zone *z, unsigned long *pcp_pages)
 {
-	unsigned long start = z->zone_start_pfn, end = start + z->spanned_pages;
+	/* frames above deferred_pfn have no initialised descriptor yet */
+	unsigned long start = z->zone_start_pfn, end = z->deferred_pfn;
 	unsigned long free_pages = 0, unreported = 0, pcp = 0;
 
 	for (unsigned int o = 0; o < NR_PAGE_ORDERS; o++) {

@@ -192,6 +192,8 @@ struct zone {
 	unsigned long managed_pages;	/* present minus boot reservations */
 	unsigned long nr_reserved_highatomic;
 	unsigned long unreported_pages;	/* free pages in blocks >= pageblock not yet given back */
+	unsigned long deferred_pfn;	/* first pfn whose descriptor is not initialised yet (deferred_init) */
+	unsigned long deferred_pages;	/* free frames above deferred_pfn, not yet in the buddy lists */
 	int pcp_batch, pcp_high;
 	int zone_idx;			/* enum zone_type */
 	int zone_id;			/* nid * MAX_NR_ZONES + zone_idx: index of per-CPU data */
@@ -316,6 +318,7 @@ struct kmm_config {
 	int pkmap;
 	enum kmm_profile profile;
 	unsigned long oom_wait_ms;
+	bool deferred_init;			/* deferred struct page initialisation */
 	char fail_page_alloc[64], failslab[64];
 };
 
@@ -449,6 +452,7 @@ extern const char *const kmm_migratetype_names[MIGRATE_TYPES];
 int kmm_fixmap_map(int idx, unsigned long pfn, void **va);	/* kmap_atomic windows */
 void kmm_fixmap_unmap(int idx);
 int kmm_numa_node_id(void);	/* node of the calling thread's CPU slot */
+bool kmm_deferred_grow_zone(struct zone *z, unsigned int order);
 
 /* buddy.c: zone lock held by the caller of every __ function */
 struct page *__rmqueue(struct zone *z, unsigned int order, int migratetype, bool highatomic_ok);

@@ -361,6 +361,13 @@ int kmm_parse_cmdline(const char *cmdline, struct kmm_config *cfg)
 				cfg->profile = PROFILE_MODERN;
 			else
 				return boot_error("kmm: boot: profile=%s: expected classic or modern%s", v, "");
+		} else if (!kmm_strcmp(k, "deferred_init")) {
+			if (!kmm_strcmp(v, "on"))
+				cfg->deferred_init = true;
+			else if (!kmm_strcmp(v, "off"))
+				cfg->deferred_init = false;
+			else
+				return boot_error("kmm: boot: deferred_init=%s: expected on or off%s", v, "");
 		} else if (!kmm_strcmp(k, "oom_wait_ms")) {
 			if (!parse_number_all(v, &n) || n > 3600UL * 1000)
 				return boot_error("kmm: boot: oom_wait_ms=%s: expected 0 to 3600000%s", v, "");
@@ -526,6 +533,7 @@ static bool memblock_try_node(int nid, unsigned long nr_pages, unsigned long *pf
  * preferring node nid, then the other nodes from the top.  The frames are
  * zeroed and become PG_reserved.  Returns the first pfn, or 0 on failure
  * (pfn 0 is never handed out: node 0 always keeps its lowest frames).
+ * The frames read as zeroes: the backing is new at every boot.
  */
 unsigned long kmm_memblock_alloc(unsigned long nr_pages, int nid, const char *what)
 {
@@ -539,8 +547,7 @@ unsigned long kmm_memblock_alloc(unsigned long nr_pages, int nid, const char *wh
 	}
 	kmm.reserved[kmm.nr_reserved++] = (struct kmm_reserved_range){ pfn, nr_pages, what };
 	kmm.reserved_pages += nr_pages;
-	kmm_memset(kmm_pfn_to_virt(pfn), 0, nr_pages << PAGE_SHIFT);
-	return pfn;
+	return pfn;	/* the backing reads as zeroes (platform contract): no clearing, no touching */
 }
 
 static void *memblock_alloc_bytes(size_t bytes, int nid, const char *what)
@@ -623,70 +630,136 @@ static void build_zonelists(void)
 /* mem_map                                                             */
 /* ------------------------------------------------------------------ */
 
+static void init_page(struct page *page, int nid, int z)
+{
+	page->flags = ((unsigned long)z << ZONES_PGSHIFT) | ((unsigned long)nid << NODES_PGSHIFT);
+	page->_refcount = 0;
+	page->_mapcount = -1;
+	INIT_LIST_HEAD(&page->lru);
+}
+
+/* Set up the descriptors of the boot reservations (every other descriptor
+ * is initialised when its frames are freed to the buddy allocator). */
 static void init_mem_map(void)
 {
-	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
-		pg_data_t *pgdat = NODE_DATA(nid);
-		for (int z = 0; z < MAX_NR_ZONES; z++) {
-			struct zone *zone = &pgdat->node_zones[z];
-			unsigned long end = zone->zone_start_pfn + zone->spanned_pages;
-			for (unsigned long pfn = zone->zone_start_pfn; pfn < end; pfn++) {
-				struct page *page = kmm_pfn_to_page(pfn);
-				page->flags = ((unsigned long)z << ZONES_PGSHIFT) | ((unsigned long)nid << NODES_PGSHIFT);
-				page->_mapcount = -1;
-				INIT_LIST_HEAD(&page->lru);
-			}
-			buddy_init_zone(zone);
-		}
-	}
+	for (int nid = 0; nid < kmm.nr_nodes; nid++)
+		for (int z = 0; z < MAX_NR_ZONES; z++)
+			buddy_init_zone(&NODE_DATA(nid)->node_zones[z]);
 	/* every pageblock starts MOVABLE, as memmap_init does */
 	kmm_memset(kmm.pageblock_mt, MIGRATE_MOVABLE, (kmm.max_pfn + pageblock_nr_pages - 1) >> PAGEBLOCK_ORDER);
 	for (int i = 0; i < kmm.nr_reserved; i++) {
 		struct kmm_reserved_range *r = &kmm.reserved[i];
 		for (unsigned long pfn = r->start_pfn; pfn < r->start_pfn + r->nr; pfn++) {
+			struct zone *zone = NULL;
+			for (int nid = 0; nid < kmm.nr_nodes && !zone; nid++)
+				for (int z = 0; z < MAX_NR_ZONES; z++) {
+					struct zone *zz = &NODE_DATA(nid)->node_zones[z];
+					if (pfn >= zz->zone_start_pfn && pfn < zz->zone_start_pfn + zz->spanned_pages)
+						zone = zz;
+				}
 			struct page *page = kmm_pfn_to_page(pfn);
+			init_page(page, zone->zone_pgdat->node_id, zone->zone_idx);
 			SetPageReserved(page);
 			page->_refcount = 1;
 			set_pageblock_migratetype(pfn, MIGRATE_UNMOVABLE);
-			page_zone(page)->managed_pages--;	/* boot_machine set managed = present */
+			zone->managed_pages--;	/* boot_machine set managed = present */
 		}
 	}
 }
 
-/* Hand every unreserved frame of every zone to the buddy allocator in
- * maximal naturally aligned blocks; the memory is untouched, so the blocks
- * start out "reported" (the host holds nothing for them). */
+/*
+ * Initialise the descriptors of [start, end) of zone (boot reservations
+ * keep theirs) and hand the frames to the buddy allocator in maximal
+ * naturally aligned blocks.  The memory is untouched, so the blocks start
+ * out "reported" (the host holds nothing for them).  Zone lock held.
+ * Returns the number of frames freed.
+ */
+static unsigned long __init_free_range(struct zone *zone, unsigned long start, unsigned long end)
+{
+	int nid = zone->zone_pgdat->node_id;
+	unsigned long freed = 0;
+	for (unsigned long pfn = start; pfn < end; pfn++) {
+		struct page *page = kmm_pfn_to_page(pfn);
+		if (!PageReserved(page))
+			init_page(page, nid, zone->zone_idx);
+	}
+	for (unsigned long pfn = start; pfn < end;) {
+		if (PageReserved(kmm_pfn_to_page(pfn))) {
+			pfn++;
+			continue;
+		}
+		unsigned int order = MAX_PAGE_ORDER;
+		while (order > 0 && ((pfn & ((1UL << order) - 1)) || pfn + (1UL << order) > end))
+			order--;
+		/* shrink further if the block would cover a reserved frame */
+		for (unsigned long i = 1; i < (1UL << order); i++) {
+			if (PageReserved(kmm_pfn_to_page(pfn + i))) {
+				order = (unsigned int)kmm_ilog2(i);
+				break;
+			}
+		}
+		struct page *page = kmm_pfn_to_page(pfn);
+		SetPageReported(page);
+		__free_one_page(page, pfn, zone, order, get_pageblock_migratetype(pfn));
+		freed += 1UL << order;
+		pfn += 1UL << order;
+	}
+	return freed;
+}
+
+/*
+ * Deferred struct page initialisation [4.2+ DEFERRED_STRUCT_PAGE_INIT,
+ * with deferred_grow_zone]: with deferred_init=on a zone initialises only
+ * its first DEFERRED_BOOT_PAGES descriptors at boot, so a machine the size
+ * of the host boots in constant time; the rest are initialised and freed
+ * in DEFERRED_GROW_PAGES steps when an allocation finds the zone short.
+ */
+#define DEFERRED_BOOT_PAGES ((64UL << 20) >> PAGE_SHIFT)
+#define DEFERRED_GROW_PAGES ((64UL << 20) >> PAGE_SHIFT)
+
+static unsigned long zone_end_pfn(const struct zone *z) { return z->zone_start_pfn + z->spanned_pages; }
+
 static void free_all_bootmem(void)
 {
 	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
 		for (int z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &NODE_DATA(nid)->node_zones[z];
-			unsigned long end = zone->zone_start_pfn + zone->spanned_pages;
-			unsigned long pfn = zone->zone_start_pfn;
-			while (pfn < end) {
-				if (PageReserved(kmm_pfn_to_page(pfn))) {
-					pfn++;
-					continue;
-				}
-				unsigned int order = MAX_PAGE_ORDER;
-				while (order > 0 && ((pfn & ((1UL << order) - 1)) || pfn + (1UL << order) > end))
-					order--;
-				/* shrink further if the block would cover a reserved frame */
-				for (unsigned long i = 1; i < (1UL << order); i++) {
-					if (PageReserved(kmm_pfn_to_page(pfn + i))) {
-						order = (unsigned int)kmm_ilog2(i);
-						break;
-					}
-				}
-				struct page *page = kmm_pfn_to_page(pfn);
-				SetPageReported(page);
-				kmm_plat_lock(&zone->lock);
-				__free_one_page(page, pfn, zone, order, get_pageblock_migratetype(pfn));
-				kmm_plat_unlock(&zone->lock);
-				pfn += 1UL << order;
-			}
+			unsigned long end = zone_end_pfn(zone);
+			zone->deferred_pfn = end;
+			if (kmm.cfg.deferred_init && zone->spanned_pages > DEFERRED_BOOT_PAGES)
+				zone->deferred_pfn = ALIGN_UP(zone->zone_start_pfn + DEFERRED_BOOT_PAGES, 1UL << MAX_PAGE_ORDER);
+			if (zone->deferred_pfn > end)
+				zone->deferred_pfn = end;
+			kmm_plat_lock(&zone->lock);
+			unsigned long freed = __init_free_range(zone, zone->zone_start_pfn, zone->deferred_pfn);
+			kmm_plat_unlock(&zone->lock);
+			zone->deferred_pages = zone->managed_pages - freed;
 		}
 	}
+}
+
+/*
+ * kmm_deferred_grow_zone - initialise and free the next step of z's
+ * deferred frames (at least 2^order of them).  Returns true when frames
+ * were added.  Takes the zone lock.
+ */
+bool kmm_deferred_grow_zone(struct zone *z, unsigned int order)
+{
+	bool grown = false;
+	kmm_plat_lock(&z->lock);
+	unsigned long end = zone_end_pfn(z), start = z->deferred_pfn;
+	if (start < end) {
+		unsigned long step = DEFERRED_GROW_PAGES > (1UL << order) ? DEFERRED_GROW_PAGES : 1UL << order;
+		unsigned long stop = ALIGN_UP(start + step, 1UL << MAX_PAGE_ORDER);
+		if (stop > end)
+			stop = end;
+		unsigned long freed = __init_free_range(z, start, stop);
+		WRITE_ONCE(z->deferred_pages, z->deferred_pages - freed);
+		WRITE_ONCE(z->deferred_pfn, stop);
+		grown = true;
+	}
+	kmm_plat_unlock(&z->lock);
+	return grown;
 }
 
 /* ------------------------------------------------------------------ */
@@ -910,10 +983,11 @@ static void report_leaked_pages(void)
 	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
 		for (int z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &NODE_DATA(nid)->node_zones[z];
-			if (!populated_zone(zone) || zone->free_pages == zone->managed_pages)
+			unsigned long free = zone->free_pages + zone->deferred_pages;
+			if (!populated_zone(zone) || free == zone->managed_pages)
 				continue;
 			kmm_log("kmm: shutdown: node %d zone %s: %lu pages still allocated",
-				nid, zone->name, zone->managed_pages - zone->free_pages);
+				nid, zone->name, zone->managed_pages - free);
 		}
 	}
 }

@@ -313,14 +313,21 @@ static struct page *get_page_from_freelist(gfp_t gfp, unsigned int order, unsign
 	struct kmm_cpu *c = kmm_cpu_get();
 	for (struct zoneref *zr = zl->_zonerefs; zr->zone; zr++) {
 		struct zone *z = zr->zone;
+		struct page *page;
 		if (zr->zone_idx > highest_zoneidx)
 			continue;
+	try_this_zone:
 		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
 		    !zone_watermark_ok(z, order, z->watermark[alloc_flags & ALLOC_WMARK_MASK], highest_zoneidx, alloc_flags))
+			page = NULL;
+		else
+			page = rmqueue(z, order, mt, alloc_flags, c);
+		if (!page) {
+			/* deferred_grow_zone: short of frames that are not initialised yet */
+			if (unlikely(READ_ONCE(z->deferred_pages)) && kmm_deferred_grow_zone(z, order))
+				goto try_this_zone;
 			continue;
-		struct page *page = rmqueue(z, order, mt, alloc_flags, c);
-		if (!page)
-			continue;
+		}
 		bool reported = PageReported(page);
 		kmm_prep_new_page(page, order, gfp, reported);
 		count_alloc_events(c, page, preferred_nid, order);
@@ -710,8 +717,10 @@ unsigned long nr_free_pages(void)
 	if (!kmm.booted)
 		return 0;
 	for (int nid = 0; nid < kmm.nr_nodes; nid++)
-		for (int z = 0; z < MAX_NR_ZONES; z++)
-			n += READ_ONCE(NODE_DATA(nid)->node_zones[z].free_pages);
+		for (int z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &NODE_DATA(nid)->node_zones[z];
+			n += READ_ONCE(zone->free_pages) + READ_ONCE(zone->deferred_pages);
+		}
 	return n;
 }
 

@@ -24,7 +24,10 @@
  * never highmem), write the PTEs, map on the host (shared backing: alias the
  * frames; private backing: move each frame from its linear address, so the
  * linear address is inaccessible until kmm_kernel_unmap_pages moves it back).
- * Return: 0, or -ENOMEM with nothing left mapped.
+ * Return: 0, or -ENOMEM with nothing left mapped; -EINVAL for a range
+ * outside the windows, a bad page pointer or a range that already has
+ * present entries; -EBUSY (private backing) for a frame already mapped in
+ * the window.  Nothing is changed on an error.
  */
 int kmm_kernel_map_pages(char *va, struct page **pages, unsigned long nr, gfp_t gfp);
 
@@ -44,7 +47,11 @@ unsigned long kmm_pgtable_count_present(const void *va, unsigned long nr);
 /* Table pages in use (meminfo PageTables, vmstat nr_page_table_pages). */
 unsigned long kmm_pgtable_pages(void);
 
-/* Boot / shutdown / kmm_check of the page table (called by vmalloc.c's layer). */
+/* Boot / shutdown / kmm_check of the page table.  kmm_pgtable_init is
+ * idempotent within a boot (vmalloc_init and highmem_init both call it);
+ * the first call registers the "pgtable" layer, whose check and shutdown
+ * are the two functions below, so layers registered after it (vmalloc,
+ * highmem) shut down while the table still exists. */
 int kmm_pgtable_init(void);
 void kmm_pgtable_shutdown(void);
 int kmm_pgtable_check(void);

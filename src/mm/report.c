@@ -589,7 +589,8 @@ static void mem_totals(struct mem_totals *t)
 			if (!z)
 				continue;
 			managed = READ_ONCE(z->managed_pages);
-			free = READ_ONCE(z->free_pages);
+			/* frames not initialised yet (deferred_init) are free memory too */
+			free = READ_ONCE(z->free_pages) + READ_ONCE(z->deferred_pages);
 			t->managed += managed;
 			t->free += free;
 			t->low_wmarks += READ_ONCE(z->watermark[WMARK_LOW]);

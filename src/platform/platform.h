@@ -54,7 +54,8 @@ enum kmm_backing {
 
 /*
  * Open the memory that stands for physical RAM: nr_frames page frames,
- * lazily backed (untouched frames cost the host nothing).  Exactly one
+ * lazily backed (untouched frames cost the host nothing), reading as zeroes
+ * (the core relies on it: boot reservations are not cleared).  Exactly one
  * backing is open at a time.  Returns 0 or -ENOMEM.
  */
 int kmm_plat_mem_open(unsigned long nr_frames, enum kmm_backing backing);

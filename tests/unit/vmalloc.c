@@ -122,14 +122,15 @@ static size_t first_mismatch(const char *p, size_t n, unsigned seed)
 TEST(vmalloc_basic_and_edges)
 {
 	boot("mem=64M numa=1");
+	unsigned long np = (100000 + PAGE_SIZE - 1) / PAGE_SIZE;	/* 25 with 4 KiB pages */
 	char *p = vmalloc(100000);
 	assert_nonnull(p);
 	expect_true(is_vmalloc_addr(p));
 	expect_true(is_vmalloc_addr(p + 100000 - 1));
 	expect_eq((uintptr_t)p % PAGE_SIZE, 0);
-	fill(p, 25 * PAGE_SIZE, 1);
-	expect_eq(first_mismatch(p, 25 * PAGE_SIZE, 1), (size_t)-1);
-	expect_eq(meminfo_kb("VmallocUsed"), 25 * (PAGE_SIZE / 1024));
+	fill(p, np * PAGE_SIZE, 1);
+	expect_eq(first_mismatch(p, np * PAGE_SIZE, 1), (size_t)-1);
+	expect_eq(meminfo_kb("VmallocUsed"), (long)(np * (PAGE_SIZE / 1024)));
 
 	char *z = vzalloc(3 * PAGE_SIZE);
 	assert_nonnull(z);
@@ -292,9 +293,12 @@ TEST(vmalloc_address_space_exhaustion)
 	while (n < 8 && (a[n] = vmalloc(MiB)) != NULL)
 		n++;
 	logcap_stop();
-	/* 1 MiB + its guard page, three times, fills all but 12 KiB of 4 MiB */
+	/* 1 MiB + its guard page, three times, leaves less than 1 MiB of 4 MiB */
 	expect_eq(n, 3);
-	expect_eq(logcap_count("kmm: vmap allocation for size 1052672 failed: use vmalloc=<size> to increase size"), 1);
+	char want[128];
+	snprintf(want, sizeof(want), "kmm: vmap allocation for size %lu failed: use vmalloc=<size> to increase size",
+		 MiB + PAGE_SIZE);
+	expect_eq(logcap_count(want), 1);
 	expect_true(logcap_all_well_formed());
 	expect_eq(kmm_check(), 0);
 
@@ -432,16 +436,20 @@ TEST(vmalloc_page_table_walk)
 	expect_eq(pt0, (long)(tables0 * (PAGE_SIZE / 1024)));
 	expect_eq(kmm_pgtable_count_present(kmm.vmalloc_start, window_pages()), 0);
 
-	/* 1000 pages: two pte tables (512 entries each) under one pmd table;
-	 * the 8000-byte page array is itself vmalloc'ed (2 pages) */
-	unsigned long n = 1000;
+	/* 1000 pages (4 KiB pages: two pte tables of 512 entries under one
+	 * pmd table); the 8000-byte page array is itself vmalloc'ed when it
+	 * exceeds a page (2 pages, right after the area's guard page) */
+	unsigned long n = 1000, entries = PAGE_SIZE / sizeof(unsigned long);
+	unsigned long arr = n * sizeof(void *) > PAGE_SIZE ? (n * sizeof(void *) + PAGE_SIZE - 1) / PAGE_SIZE : 0;
+	unsigned long last = arr ? n + 1 + arr - 1 : n - 1;	/* highest page index mapped */
+	unsigned long new_tables = 1 + last / entries + 1;	/* the pmd table and the pte tables */
 	char *p = vmalloc(n << PAGE_SHIFT);
 	assert_nonnull(p);
 	expect_eq(p, kmm.vmalloc_start);	/* lowest fit in an empty window */
-	expect_eq(kmm_pgtable_count_present(kmm.vmalloc_start, window_pages()), n + 2);
+	expect_eq(kmm_pgtable_count_present(kmm.vmalloc_start, window_pages()), n + arr);
 	expect_eq(kmm_pgtable_count_present(p, n), n);
-	expect_eq(kmm_pgtable_pages(), tables0 + 1 + 2);
-	expect_eq(meminfo_kb("PageTables"), pt0 + 3 * (long)(PAGE_SIZE / 1024));
+	expect_eq(kmm_pgtable_pages(), tables0 + new_tables);
+	expect_eq(meminfo_kb("PageTables"), pt0 + (long)(new_tables * (PAGE_SIZE / 1024)));
 
 	unsigned long *pfns = malloc(n * sizeof(*pfns));
 	assert_nonnull(pfns);
@@ -616,22 +624,25 @@ TEST(private_backing_moves_frames)
 TEST(vmallocinfo_format)
 {
 	boot("mem=128M numa=2");
+	unsigned long nb = PAGE_SIZE / sizeof(void *) + 88;	/* 600: its page array needs 2 pages */
 	char *a = vmalloc(3 * PAGE_SIZE);
-	char *b = vmalloc(600 * PAGE_SIZE);	/* 4800-byte page array: vpages */
+	char *b = vmalloc(nb * PAGE_SIZE);
 	assert_nonnull(a);
 	assert_nonnull(b);
 	char *t = report_text("vmallocinfo", NULL);
 	assert_nonnull(t);
 	/* a, b, then b's page array (2 pages), by address */
 	expect_eq(count_lines(t), 3);
-	char want[160];
-	snprintf(want, sizeof(want), "0x%016lx-0x%016lx   16384 0x", (unsigned long)a, (unsigned long)a + 4 * PAGE_SIZE);
+	char want[160], tail[64];
+	snprintf(want, sizeof(want), "0x%016lx-0x%016lx %7lu 0x", (unsigned long)a, (unsigned long)a + 4 * PAGE_SIZE,
+		 4 * PAGE_SIZE);
 	expect_eq(strncmp(t, want, strlen(want)), 0);
 	if (strncmp(t, want, strlen(want)))
 		printf("%s", t);
 	const char *l1 = t, *l2 = strchr(l1, '\n') + 1, *l3 = strchr(l2, '\n') + 1;
 	expect_true(strstr(l1, " pages=3 vmalloc N") != NULL);
-	expect_true(strstr(l2, " pages=600 vmalloc vpages N") != NULL);
+	snprintf(tail, sizeof(tail), " pages=%lu vmalloc vpages N", nb);
+	expect_true(strstr(l2, tail) != NULL);
 	expect_true(strstr(l3, " pages=2 vmalloc N") != NULL);
 	/* per-node counts add up */
 	int n0 = 0, n1 = 0;
@@ -641,16 +652,16 @@ TEST(vmallocinfo_format)
 	q = strstr(l2, " N1=");
 	if (q && q < l3)
 		n1 = atoi(q + 4);
-	expect_eq(n0 + n1, 600);
-	expect_eq(meminfo_kb("VmallocUsed"), (3 + 600 + 2) * (long)(PAGE_SIZE / 1024));
+	expect_eq(n0 + n1, (int)nb);
+	expect_eq(meminfo_kb("VmallocUsed"), (long)((3 + nb + 2) * (PAGE_SIZE / 1024)));
 	expect_eq(meminfo_kb("VmallocTotal"), (long)(window_pages() * (PAGE_SIZE / 1024)));
 	free(t);
 
 	vfree(a);
 	t = report_text("vmallocinfo", NULL);
 	assert_nonnull(t);
-	snprintf(want, sizeof(want), "0x%016lx-0x%016lx   16384 unpurged vm_area\n", (unsigned long)a,
-		 (unsigned long)a + 4 * PAGE_SIZE);
+	snprintf(want, sizeof(want), "0x%016lx-0x%016lx %7lu unpurged vm_area\n", (unsigned long)a,
+		 (unsigned long)a + 4 * PAGE_SIZE, 4 * PAGE_SIZE);
 	expect_true(strstr(t, want) != NULL);
 	expect_eq(count_lines(t), 3);
 	free(t);
@@ -764,7 +775,7 @@ TEST(vmalloc_concurrent)
 
 TEST(kvmalloc_seam)
 {
-	boot("mem=64M numa=1 on_error=report");
+	boot("mem=256M numa=1 on_error=report");
 	void *small = kvmalloc(100, GFP_KERNEL);
 	void *big = kvmalloc(4 * MiB, GFP_KERNEL);
 	assert_nonnull(small);
@@ -777,7 +788,7 @@ TEST(kvmalloc_seam)
 
 	/* kvmalloc falls back to vmalloc when the page allocator has no
 	 * contiguous block: ask for more than MAX_ORDER allows */
-	void *huge = kvmalloc((PAGE_SIZE << MAX_PAGE_ORDER) * 2, GFP_KERNEL);
+	void *huge = kvmalloc((PAGE_SIZE << MAX_PAGE_ORDER) + PAGE_SIZE, GFP_KERNEL);
 	assert_nonnull(huge);
 	expect_true(is_vmalloc_addr(huge));
 	kvfree(huge);
