@@ -208,7 +208,7 @@ TEST(vmalloc_64m_on_fragmented_memory)
 			for (int o = 1; o < NR_PAGE_ORDERS; o++)
 				expect_eq(NODE_DATA(nid)->node_zones[zi].free_area[o].nr_free, 0);
 	unsigned long frag_free = nr_free_pages();
-	expect_ge(frag_free, (64 * MiB >> PAGE_SHIFT) + 1024);
+	expect_ge(frag_free, (64 * MiB >> PAGE_SHIFT) * 17 / 16);
 	expect_eq(kmm_check(), 0);
 
 	unsigned long size = 64 * MiB, np = size >> PAGE_SHIFT;
@@ -231,8 +231,9 @@ TEST(vmalloc_64m_on_fragmented_memory)
 	fill(p, size, 64);
 	expect_eq(kmm_check(), 0);
 	expect_eq(first_mismatch(p, size, 64), (size_t)-1);
-	/* VmallocUsed counts the vmalloc'ed page array (128 KiB) too */
-	expect_eq(meminfo_kb("VmallocUsed"), (long)((size + np * sizeof(void *)) >> 10));
+	/* VmallocUsed counts the page array too when it is vmalloc'ed (128 KiB) */
+	unsigned long arr = np * sizeof(void *) > PAGE_SIZE ? ALIGN_UP(np * sizeof(void *), PAGE_SIZE) : 0;
+	expect_eq(meminfo_kb("VmallocUsed"), (long)((size + arr) >> 10));
 
 	vfree(p);
 	kmm_drain_all();
@@ -429,7 +430,7 @@ TEST(vfree_misuse_aborts)
 
 TEST(vmalloc_page_table_walk)
 {
-	boot("mem=64M numa=1");
+	boot("mem=256M numa=1");
 	kmm_drain_all();
 	long pt0 = meminfo_kb("PageTables");
 	unsigned long tables0 = kmm_pgtable_pages();
@@ -625,6 +626,8 @@ TEST(vmallocinfo_format)
 {
 	boot("mem=128M numa=2");
 	unsigned long nb = PAGE_SIZE / sizeof(void *) + 88;	/* 600: its page array needs 2 pages */
+	if (nb * PAGE_SIZE > 32 * MiB)
+		skip_test("an area with a vmalloc'ed page array is too big for this page size");
 	char *a = vmalloc(3 * PAGE_SIZE);
 	char *b = vmalloc(nb * PAGE_SIZE);
 	assert_nonnull(a);
