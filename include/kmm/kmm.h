@@ -12,6 +12,7 @@
 #include <kmm/vmalloc.h>
 #include <kmm/highmem.h>
 #include <kmm/report.h>
+#include <kmm/snapshot.h>
 
 /*
  * kmm_boot - boot the simulated machine from a kernel-style command line
@@ -32,7 +33,25 @@ void kmm_drain_all(void);
 unsigned long kmm_error_count(void);	/* misuse reports so far */
 
 typedef void (*kmm_log_fn)(void *ctx, const char *line);
-void kmm_set_log(kmm_log_fn fn, void *ctx);	/* default (NULL): stderr */
+/* kmm_set_log - where log lines and misuse reports go (NULL: stderr).  The
+ * function may be called with kmm's locks held: it must not call into kmm
+ * (no allocation through kmm, no kmm_report). */
+void kmm_set_log(kmm_log_fn fn, void *ctx);
+
+#if !defined(KMM_FREESTANDING) && !defined(KMM_CORE)
+#include <stdint.h>
+/*
+ * kmm_set_clock - hosted builds: read @now_ns (monotonic nanoseconds)
+ * instead of CLOCK_MONOTONIC wherever kmm's behaviour depends on time (slab
+ * cache reaping every 2 s, warning rate limits, how long GFP_KERNEL waits
+ * for memory); NULL restores the host clock.  A deterministic simulation
+ * (`kmm demo --threads 1`) drives it from its own operation count, so the
+ * same workload gives the same machine state.  The clock must never go
+ * backwards, and must advance while a GFP_KERNEL request waits for memory
+ * (or boot with oom_wait_ms=0).  Context: set before kmm_boot.
+ */
+void kmm_set_clock(uint64_t (*now_ns)(void));
+#endif
 
 /* fault injection, as Linux's failslab / fail_page_alloc */
 int  kmm_fault_config(const char *attr, const char *spec);

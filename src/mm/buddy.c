@@ -173,14 +173,15 @@ void __free_one_page(struct page *page, unsigned long pfn, struct zone *z, unsig
 		SetPageReported(page);
 	if (order > PAGEBLOCK_ORDER)
 		change_pageblock_range(pfn, order, mt);
-	/* [6.x] buddy_merge_likely: if the next-higher buddy is free, keep this
-	 * block at the tail so it is not handed out before it can merge; a
-	 * reported block goes to the tail too (prefer memory the host backs). */
+	/* [6.x, profile=modern] buddy_merge_likely: if the next-higher buddy is
+	 * free, keep this block at the tail so it is not handed out before it
+	 * can merge ([2.6] always adds at the head); a reported block goes to
+	 * the tail in both profiles (prefer memory the host backs). */
 	bool tail = reported;
-	if (!tail && order < MAX_PAGE_ORDER - 1) {
+	if (!tail && order < MAX_PAGE_ORDER - 1 && kmm.cfg.profile == PROFILE_MODERN) {
 		unsigned long higher = (pfn & ~((2UL << order) - 1)) ^ (2UL << order);
 		struct page *hp = kmm_pfn_to_page(higher);
-		if (higher >= z->zone_start_pfn && higher < z->zone_start_pfn + z->spanned_pages && PageBuddy(hp))
+		if (higher >= z->zone_start_pfn && higher < z->deferred_pfn && PageBuddy(hp) && hp->private == order + 1)
 			tail = true;
 	}
 	add_to_free_list(page, z, order, mt, tail);
@@ -327,7 +328,7 @@ void __free_block_to_zone(struct zone *z, struct page *page, unsigned int order)
 /* HIGHATOMIC reserve                                                  */
 /* ------------------------------------------------------------------ */
 
-void __reserve_highatomic_pageblock(struct page *page, struct zone *z)
+void __reserve_highatomic_pageblock(struct page *page, struct zone *z, unsigned int order)
 {
 	unsigned long max_managed = z->managed_pages / 100 + pageblock_nr_pages;
 	unsigned long pfn = kmm_page_to_pfn(page);
@@ -336,9 +337,14 @@ void __reserve_highatomic_pageblock(struct page *page, struct zone *z)
 	int mt = get_pageblock_migratetype(pfn);
 	if (mt == MIGRATE_HIGHATOMIC)
 		return;
-	set_pageblock_migratetype(pfn, MIGRATE_HIGHATOMIC);
-	move_freepages_block(z, pfn, MIGRATE_HIGHATOMIC);
-	z->nr_reserved_highatomic += pageblock_nr_pages;
+	if (order >= PAGEBLOCK_ORDER) {	/* [6.10+] a block may span pageblocks: reserve them all */
+		change_pageblock_range(pfn, order, MIGRATE_HIGHATOMIC);
+		z->nr_reserved_highatomic += 1UL << order;
+	} else {
+		set_pageblock_migratetype(pfn, MIGRATE_HIGHATOMIC);
+		move_freepages_block(z, pfn, MIGRATE_HIGHATOMIC);
+		z->nr_reserved_highatomic += pageblock_nr_pages;
+	}
 	z->stats.highatomic_reserved++;
 }
 
@@ -357,10 +363,13 @@ bool __unreserve_highatomic_pageblock(struct zone *z, int mt)
 			continue;
 		struct page *page = list_first_entry(list, struct page, lru);
 		unsigned long pfn = kmm_page_to_pfn(page);
-		unsigned long start = ALIGN_DOWN(pfn, pageblock_nr_pages), end = start + pageblock_nr_pages;
-		if (get_pageblock_migratetype(pfn) == MIGRATE_HIGHATOMIC) {
-			z->nr_reserved_highatomic -= pageblock_nr_pages;
-			set_pageblock_migratetype(pfn, mt);
+		unsigned long span = o > PAGEBLOCK_ORDER ? 1UL << o : pageblock_nr_pages;
+		unsigned long start = ALIGN_DOWN(pfn, pageblock_nr_pages), end = start + span;
+		for (unsigned long b = start; b < end; b += pageblock_nr_pages) {
+			if (get_pageblock_migratetype(b) == MIGRATE_HIGHATOMIC) {
+				z->nr_reserved_highatomic -= pageblock_nr_pages;
+				set_pageblock_migratetype(b, mt);
+			}
 		}
 		if (start < z->zone_start_pfn)
 			start = z->zone_start_pfn;
@@ -486,6 +495,13 @@ int buddy_check_zone(struct zone *z, unsigned long *pcp_pages)
 		return kmm_check_fail("buddy", "zone %s: unreported_pages %lu, lists hold %lu", z->name, z->unreported_pages, unreported);
 	if (z->nr_reserved_highatomic % pageblock_nr_pages)
 		return kmm_check_fail("buddy", "zone %s: highatomic reserve %lu not whole pageblocks", z->name, z->nr_reserved_highatomic);
+	unsigned long ha = 0;
+	for (unsigned long b = ALIGN_UP(z->zone_start_pfn, pageblock_nr_pages); b < z->zone_start_pfn + z->spanned_pages;
+	     b += pageblock_nr_pages)
+		ha += get_pageblock_migratetype(b) == MIGRATE_HIGHATOMIC;
+	if (ha * pageblock_nr_pages != z->nr_reserved_highatomic)
+		return kmm_check_fail("buddy", "zone %s: %lu HIGHATOMIC pageblocks, reserve counter %lu pages",
+				      z->name, ha, z->nr_reserved_highatomic);
 
 	/* walk every frame: free blocks, pcp blocks, reserved and allocated */
 	for (unsigned long pfn = start; pfn < end;) {

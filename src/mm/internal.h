@@ -459,7 +459,7 @@ struct page *__rmqueue(struct zone *z, unsigned int order, int migratetype, bool
 void __free_one_page(struct page *page, unsigned long pfn, struct zone *z, unsigned int order, int migratetype);
 void __free_block_to_zone(struct zone *z, struct page *page, unsigned int order);	/* takes the lock */
 void __report_free_pages(struct zone *z, unsigned long target);
-void __reserve_highatomic_pageblock(struct page *page, struct zone *z);
+void __reserve_highatomic_pageblock(struct page *page, struct zone *z, unsigned int order);
 bool __unreserve_highatomic_pageblock(struct zone *z, int migratetype);
 unsigned long kmm_report_budget_pages(const struct zone *z);
 void buddy_init_zone(struct zone *z);

@@ -300,9 +300,13 @@ static struct page *rmqueue(struct zone *z, unsigned int order, int mt, unsigned
 			return page;
 	}
 	kmm_plat_lock(&z->lock);
-	page = __rmqueue(z, order, mt, alloc_flags & (ALLOC_HIGHATOMIC | ALLOC_MIN_RESERVE));
+	/* the HIGHATOMIC reserve: high-order atomic requests first, and any
+	 * non-blocking __GFP_HIGH request as a last resort [6.x] */
+	bool highatomic_ok = (alloc_flags & ALLOC_HIGHATOMIC) ||
+			     (alloc_flags & (ALLOC_MIN_RESERVE | ALLOC_NON_BLOCK)) == (ALLOC_MIN_RESERVE | ALLOC_NON_BLOCK);
+	page = __rmqueue(z, order, mt, highatomic_ok);
 	if (page && order && (alloc_flags & ALLOC_HIGHATOMIC))
-		__reserve_highatomic_pageblock(page, z);
+		__reserve_highatomic_pageblock(page, z, order);
 	kmm_plat_unlock(&z->lock);
 	return page;
 }
@@ -339,7 +343,7 @@ static struct page *get_page_from_freelist(gfp_t gfp, unsigned int order, unsign
 static unsigned int gfp_to_alloc_flags(gfp_t gfp, unsigned int order)
 {
 	unsigned int flags = WMARK_MIN;
-	if ((gfp & __GFP_HIGH) && !(gfp & __GFP_NOMEMALLOC))
+	if (gfp & __GFP_HIGH)	/* [6.3+] __GFP_NOMEMALLOC only takes ALLOC_NON_BLOCK away */
 		flags |= ALLOC_MIN_RESERVE;
 	if (!(gfp & __GFP_DIRECT_RECLAIM) && !(gfp & __GFP_NOMEMALLOC)) {
 		flags |= ALLOC_NON_BLOCK;
