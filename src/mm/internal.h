@@ -479,7 +479,17 @@ void kmm_prep_new_page(struct page *page, unsigned int order, gfp_t gfp, bool wa
 
 /* pcp.c */
 void pcp_init(void);
-struct kmm_cpu *kmm_cpu_get(void);		/* this thread's slot (binding it), or NULL */
+struct kmm_cpu *kmm_cpu_get_slow(void);	/* binds a slot; see kmm_cpu_get */
+/* kmm_cpu_get - this thread's slot (binding one on first use), or NULL.
+ * Inline: every allocation and free asks, and the answer is almost always
+ * the slot the thread already owns in this boot. */
+static inline struct kmm_cpu *kmm_cpu_get(void)
+{
+	const struct kmm_thread *t = kmm_plat_thread_state();
+	if (likely(t->boot_gen == kmm.boot_gen && t->cpu))
+		return t->cpu;
+	return kmm_cpu_get_slow();
+}
 static inline bool kmm_cpu_enter(struct kmm_cpu *c)
 {
 	/* Owner-side of the asymmetric protocol in pcp.c.  Returns false when
@@ -509,7 +519,16 @@ void pcp_release_all_slots(void);
 void pcp_thread_exit(void *thread_state);
 unsigned long pcp_zone_pages(const struct zone *z);
 int pcp_check(void);
-void kmm_count_event(struct kmm_cpu *c, enum vm_event_item item, unsigned long n);
+/* Count an event: only the owner writes its slot's counters (a relaxed load
+ * and store, no atomic read-modify-write); slotless threads add atomically. */
+static inline void kmm_count_event(struct kmm_cpu *c, enum vm_event_item item, unsigned long n)
+{
+	if (likely(c))
+		__atomic_store_n(&c->events[item], __atomic_load_n(&c->events[item], __ATOMIC_RELAXED) + n,
+				 __ATOMIC_RELAXED);
+	else
+		__atomic_fetch_add(&kmm.slotless_events[item], n, __ATOMIC_RELAXED);
+}
 unsigned long kmm_sum_event(enum vm_event_item item);
 
 /* report.c */

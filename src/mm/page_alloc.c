@@ -223,6 +223,23 @@ bool zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 	return true;
 }
 
+/*
+ * zone_watermark_fast - [4.x+ zone_watermark_fast] an order-0 request with
+ * free pages above mark + lowmem_reserve, counting the whole HIGHATOMIC
+ * reserve as unusable (an over-estimate of its free pages), passes every
+ * profile's check; anything else gets the full zone_watermark_ok.
+ */
+static inline bool zone_watermark_fast(struct zone *z, unsigned int order, unsigned long mark,
+				       int highest_zoneidx, unsigned int alloc_flags)
+{
+	if (!order) {
+		long fast_free = (long)READ_ONCE(z->free_pages) - (long)READ_ONCE(z->nr_reserved_highatomic);
+		if (fast_free > (long)mark + (long)z->lowmem_reserve[highest_zoneidx])
+			return true;
+	}
+	return zone_watermark_ok(z, order, mark, highest_zoneidx, alloc_flags);
+}
+
 /* ------------------------------------------------------------------ */
 /* Events                                                              */
 /* ------------------------------------------------------------------ */
@@ -322,7 +339,7 @@ static struct page *get_page_from_freelist(gfp_t gfp, unsigned int order, unsign
 			continue;
 	try_this_zone:
 		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
-		    !zone_watermark_ok(z, order, z->watermark[alloc_flags & ALLOC_WMARK_MASK], highest_zoneidx, alloc_flags))
+		    !zone_watermark_fast(z, order, z->watermark[alloc_flags & ALLOC_WMARK_MASK], highest_zoneidx, alloc_flags))
 			page = NULL;
 		else
 			page = rmqueue(z, order, mt, alloc_flags, c);
@@ -491,8 +508,10 @@ struct page *alloc_pages_node(int nid, gfp_t gfp, unsigned int order)
 		warn_alloc(gfp, order, nid, "order above MAX_PAGE_ORDER (10)");
 		return NULL;
 	}
-	if (nid < 0 || nid >= kmm.nr_nodes)
-		nid = kmm_numa_node_id();
+	if (nid < 0 || nid >= kmm.nr_nodes) {
+		struct kmm_cpu *c = kmm_cpu_get();	/* inline; kmm_numa_node_id is a call */
+		nid = c ? c->nid : 0;
+	}
 	if (unlikely(READ_ONCE(kmm.fault_armed)) && kmm_should_fail(&kmm.fail_page_alloc, gfp, order, NULL))
 		return NULL;
 

@@ -55,17 +55,6 @@
 /* Events                                                              */
 /* ------------------------------------------------------------------ */
 
-void kmm_count_event(struct kmm_cpu *c, enum vm_event_item item, unsigned long n)
-{
-	if (c) {
-		/* only the owner writes its counters: a relaxed load and store */
-		__atomic_store_n(&c->events[item], __atomic_load_n(&c->events[item], __ATOMIC_RELAXED) + n,
-				 __ATOMIC_RELAXED);
-	} else {
-		__atomic_fetch_add(&kmm.slotless_events[item], n, __ATOMIC_RELAXED);
-	}
-}
-
 unsigned long kmm_sum_event(enum vm_event_item item)
 {
 	unsigned long n = __atomic_load_n(&kmm.slotless_events[item], __ATOMIC_RELAXED);
@@ -185,25 +174,26 @@ static void free_pcppages_bulk(struct per_cpu_pages *pcp, struct zone *z, int co
 {
 	int list = start, empty_rounds = 0;
 	kmm_plat_lock(&z->lock);
+	/* [6.x] take from one list (its tail) until it is empty or count is
+	 * reached, then go on to the next; empty_rounds stops a walk whose
+	 * count disagrees with the lists (kmm_check reports that). */
 	while (count > 0 && pcp->count > 0 && empty_rounds < NR_PCP_LISTS) {
 		struct list_head *l = &pcp->lists[list];
-		if (list_empty(l)) {
-			empty_rounds++;
-			list = (list + 1) % NR_PCP_LISTS;
-			continue;
+		empty_rounds = list_empty(l) ? empty_rounds + 1 : 0;
+		while (count > 0 && !list_empty(l)) {
+			struct page *page = list_last_entry(l, struct page, lru);
+			unsigned int order = page->pcp_order;
+			list_del(&page->lru);
+			ClearPagePcp(page);
+			page->pcp_order = 0;
+			page->private = 0;
+			WRITE_ONCE(pcp->count, pcp->count - (1 << order));
+			count -= 1 << order;
+			unsigned long pfn = kmm_page_to_pfn(page);
+			__free_one_page(page, pfn, z, order, get_pageblock_migratetype(pfn));
 		}
-		empty_rounds = 0;
-		struct page *page = list_last_entry(l, struct page, lru);
-		unsigned int order = page->pcp_order;
-		list_del(&page->lru);
-		ClearPagePcp(page);
-		page->pcp_order = 0;
-		page->private = 0;
-		WRITE_ONCE(pcp->count, pcp->count - (1 << order));
-		count -= 1 << order;
-		unsigned long pfn = kmm_page_to_pfn(page);
-		__free_one_page(page, pfn, z, order, get_pageblock_migratetype(pfn));
-		list = (list + 1) % NR_PCP_LISTS;
+		if (++list == NR_PCP_LISTS)
+			list = 0;
 	}
 	unsigned long budget = kmm_report_budget_pages(z);
 	if (z->unreported_pages > budget)
@@ -285,9 +275,9 @@ static struct kmm_cpu *bind_slot(struct kmm_thread *t)
 	return NULL;
 }
 
-/* kmm_cpu_get - the calling thread's CPU slot, binding one on first use;
- * NULL before boot or when every slot is owned. */
-struct kmm_cpu *kmm_cpu_get(void)
+/* kmm_cpu_get_slow - kmm_cpu_get when the thread has no slot of this
+ * boot yet: bind one; NULL before boot or when every slot is owned. */
+struct kmm_cpu *kmm_cpu_get_slow(void)
 {
 	struct kmm_thread *t = kmm_thread();
 	if (likely(t->cpu))
