@@ -18,7 +18,9 @@
  *    2^n - 1 (63 for zones of 1 GiB); high = max(low watermark / slots of
  *    the node, 4 * batch); orders 0..3 are cached.  Lists are kept per
  *    migrate type [2.6.31+] so grouping by mobility survives the cache.
- *    Refill: when the list for (order, type) is empty, `batch` blocks
+ *    Refill [2.6.24 rule, both profiles: 2.6.11 refilled its single hot
+ *    list at count <= 2 * batch, which per-type lists make meaningless]:
+ *    when the list for (order, type) is empty, `batch` blocks
  *    (batch >> order, at least 2, for order > 0) come from the buddy lists
  *    in one zone-lock hold.  Free: at the head; when count >= high, `batch`
  *    pages go back from the list tails, round-robin over the lists starting
