@@ -15,6 +15,8 @@
 #                                  KMM_TEST_BOOT="slab=slab" / "slab=slob" in
 #                                  the environment (the test adds it to its
 #                                  boot command lines)
+#   Every test runs with KMM_TEST_LOCKDEP=1: page_helpers.h turns the lock
+#   order validator (src/mm/lockdep.c) on for every boot.
 
 set(KMM_TEST_TIMEOUT_unit 120)
 set(KMM_TEST_TIMEOUT_integration 300)
@@ -41,11 +43,12 @@ function(kmm_add_test name)
     set(runs "")
     foreach(b IN LISTS T_BACKENDS)
       add_test(NAME ${name}_${b} COMMAND ${name} ${T_ARGS})
-      set_tests_properties(${name}_${b} PROPERTIES ENVIRONMENT "KMM_TEST_BOOT=slab=${b}")
+      set_tests_properties(${name}_${b} PROPERTIES ENVIRONMENT "KMM_TEST_BOOT=slab=${b};KMM_TEST_LOCKDEP=1")
       list(APPEND runs ${name}_${b})
     endforeach()
   else()
     add_test(NAME ${name} COMMAND ${name} ${T_ARGS})
+    set_tests_properties(${name} PROPERTIES ENVIRONMENT "KMM_TEST_LOCKDEP=1")
   endif()
   foreach(r IN LISTS runs)
     set_tests_properties(${r} PROPERTIES LABELS "${T_LABELS}" TIMEOUT ${T_TIMEOUT})

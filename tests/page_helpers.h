@@ -30,6 +30,16 @@
 #define KT_SANITIZED 0
 #endif
 
+/* Every test boots with the lock order validator on (lockdep.c) when
+ * KMM_TEST_LOCKDEP is set (CTest sets it for every test), whatever its
+ * command line says about it. */
+__attribute__((constructor)) static void kt_lockdep_from_env(void)
+{
+	const char *e = getenv("KMM_TEST_LOCKDEP");
+	if (e && *e && strcmp(e, "0") != 0)
+		kmm_lockdep_set_default(true);
+}
+
 /* ------------------------------------------------------------------ */
 /* Log capture                                                         */
 /* ------------------------------------------------------------------ */

@@ -317,11 +317,11 @@ struct page *__rmqueue(struct zone *z, unsigned int order, int mt, bool highatom
 void __free_block_to_zone(struct zone *z, struct page *page, unsigned int order)
 {
 	unsigned long pfn = kmm_page_to_pfn(page);
-	kmm_plat_lock(&z->lock);
+	kmm_lock(&z->lock, KMM_LC_ZONE);
 	__free_one_page(page, pfn, z, order, get_pageblock_migratetype(pfn));
 	if (z->unreported_pages > kmm_report_budget_pages(z))
 		__report_free_pages(z, kmm_report_budget_pages(z) / 2);
-	kmm_plat_unlock(&z->lock);
+	kmm_unlock(&z->lock);
 }
 
 /* ------------------------------------------------------------------ */

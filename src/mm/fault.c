@@ -20,7 +20,9 @@
  *
  * 2. Syntax
  *    boot keys: fail_page_alloc=PROB,INTERVAL,TIMES[,SPACE] and the same for
- *    failslab.  kmm_fault_config(attr, spec): the boot syntax as the first
+ *    failslab, fail_vmalloc, fail_mempool and fail_kmap (kmap: the pkmap and
+ *    kmap_local mapping steps; kmap counts as a blocking request, kmap_local
+ *    as an atomic one).  kmm_fault_config(attr, spec): the boot syntax as the first
  *    word, and/or named knobs "probability=10 interval=1 times=-1 space=0
  *    verbose=1 ignore_gfp_wait=1 min_order=0 cache=NAME".
  *
@@ -44,7 +46,8 @@ static void attr_defaults(struct kmm_fault_attr *a, const char *name)
 static void update_armed(void)
 {
 	WRITE_ONCE(kmm.fault_armed, kmm.fault_armed || kmm.fail_page_alloc.probability || kmm.failslab.probability ||
-				    kmm.fail_vmalloc.probability || kmm.fail_mempool.probability);
+				    kmm.fail_vmalloc.probability || kmm.fail_mempool.probability ||
+				    kmm.fail_kmap.probability);
 }
 
 /* PROB,INTERVAL,TIMES[,SPACE] */
@@ -91,7 +94,10 @@ void kmm_fault_reset(void)
 	attr_defaults(&kmm.failslab, "failslab");
 	attr_defaults(&kmm.fail_vmalloc, "fail_vmalloc");
 	attr_defaults(&kmm.fail_mempool, "fail_mempool");
-	kmm.fault_armed = false;
+	attr_defaults(&kmm.fail_kmap, "fail_kmap");
+	/* a fail_nth set before kmm_boot (kmm_boot carries it over) makes the
+	 * boot's own allocations count: the OOM loop over boot itself */
+	kmm.fault_armed = kmm_thread()->fail_nth != 0;
 }
 
 /* Called when the machine is up: the boot keys take effect. */
@@ -101,6 +107,12 @@ void kmm_fault_arm_boot_keys(void)
 		kmm_fault_parse_boot(&kmm.fail_page_alloc, kmm.cfg.fail_page_alloc);
 	if (kmm.cfg.failslab[0])
 		kmm_fault_parse_boot(&kmm.failslab, kmm.cfg.failslab);
+	if (kmm.cfg.fail_vmalloc[0])
+		kmm_fault_parse_boot(&kmm.fail_vmalloc, kmm.cfg.fail_vmalloc);
+	if (kmm.cfg.fail_mempool[0])
+		kmm_fault_parse_boot(&kmm.fail_mempool, kmm.cfg.fail_mempool);
+	if (kmm.cfg.fail_kmap[0])
+		kmm_fault_parse_boot(&kmm.fail_kmap, kmm.cfg.fail_kmap);
 	update_armed();
 }
 
@@ -114,6 +126,8 @@ static struct kmm_fault_attr *attr_by_name(const char *name)
 		return &kmm.fail_vmalloc;
 	if (!kmm_strcmp(name, "fail_mempool"))
 		return &kmm.fail_mempool;
+	if (!kmm_strcmp(name, "fail_kmap"))
+		return &kmm.fail_kmap;
 	return NULL;
 }
 

@@ -81,7 +81,9 @@
  * 5. Failure
  *    kmap sleeps until a slot frees up (as Linux); it returns NULL only
  *    when the page table cannot get a table page (GFP_KERNEL fails after
- *    oom_wait_ms) or the host refuses the mapping, with a log line.
+ *    oom_wait_ms), the host refuses the mapping, or fault injection
+ *    (fail_kmap, a blocking request; kmap_local counts as atomic) says so,
+ *    with a log line.
  *    kmap_local_page returns NULL after "kmap_local overflow" (a 17th
  *    nested mapping), when the slotless group is full, or when the host
  *    refuses the mapping.  kunmap / kunmap_local of something not mapped
@@ -101,6 +103,7 @@
  * of 2.6.11).
  */
 #include "internal.h"
+#include "fork.h"
 #include "pgtable.h"
 #include <kmm/highmem.h>
 
@@ -181,7 +184,7 @@ static void *hash_lookup(const struct page *page)
 {
 	struct page_address_slot *pas = page_slot(page);
 	void *ret = NULL;
-	kmm_plat_lock(&pas->lock);
+	kmm_lock(&pas->lock, KMM_LC_PKMAP_HASH);
 	struct list_head *pos;
 	list_for_each(pos, &pas->lh) {
 		struct page_address_map *pam = list_entry(pos, struct page_address_map, list);
@@ -190,7 +193,7 @@ static void *hash_lookup(const struct page *page)
 			break;
 		}
 	}
-	kmm_plat_unlock(&pas->lock);
+	kmm_unlock(&pas->lock);
 	return ret;
 }
 
@@ -217,13 +220,13 @@ static void set_page_address(struct page *page, void *virtual)
 		pkmap.pool_nr_free--;
 		pam->page = page;
 		pam->virtual = virtual;
-		kmm_plat_lock(&pas->lock);
+		kmm_lock(&pas->lock, KMM_LC_PKMAP_HASH);
 		list_add_tail(&pam->list, &pas->lh);
-		kmm_plat_unlock(&pas->lock);
+		kmm_unlock(&pas->lock);
 		return;
 	}
 	struct page_address_map *found = NULL;
-	kmm_plat_lock(&pas->lock);
+	kmm_lock(&pas->lock, KMM_LC_PKMAP_HASH);
 	struct list_head *pos;
 	list_for_each(pos, &pas->lh) {
 		struct page_address_map *pam = list_entry(pos, struct page_address_map, list);
@@ -233,7 +236,7 @@ static void set_page_address(struct page *page, void *virtual)
 			break;
 		}
 	}
-	kmm_plat_unlock(&pas->lock);
+	kmm_unlock(&pas->lock);
 	if (found) {
 		found->page = NULL;
 		found->virtual = NULL;
@@ -257,9 +260,9 @@ static void pkmap_wait_locked(void)
 	unsigned long gen = kmm_plat_wait_prepare(&pkmap.pkmap_map_wait);
 	pkmap.waiters++;
 	pkmap.nr_sleep++;
-	kmm_plat_unlock(&pkmap.kmap_lock);
+	kmm_unlock(&pkmap.kmap_lock);
 	kmm_plat_wait(&pkmap.pkmap_map_wait, gen, 0);
-	kmm_plat_lock(&pkmap.kmap_lock);
+	kmm_lock(&pkmap.kmap_lock, KMM_LC_PKMAP);
 	pkmap.waiters--;
 }
 
@@ -267,7 +270,7 @@ static void pkmap_wait_locked(void)
 static void pkmap_unlock_wake(void)
 {
 	bool wake = pkmap.waiters > 0;
-	kmm_plat_unlock(&pkmap.kmap_lock);
+	kmm_unlock(&pkmap.kmap_lock);
 	if (wake)
 		kmm_plat_wake_all(&pkmap.pkmap_map_wait);
 }
@@ -341,9 +344,9 @@ static bool flush_all_zero_pkmaps(void)
 	if (!n)
 		return false;
 	pkmap.nr_flush++;
-	kmm_plat_unlock(&pkmap.kmap_lock);
+	kmm_unlock(&pkmap.kmap_lock);
 	unmap_slots(map);
-	kmm_plat_lock(&pkmap.kmap_lock);
+	kmm_lock(&pkmap.kmap_lock, KMM_LC_PKMAP);
 	for (unsigned int i = 0; i < LAST_PKMAP; i++)
 		if (test_slot_bit(map, i))
 			finish_slot(i);
@@ -393,7 +396,7 @@ static int map_new_virtual(struct page *page)
 /* kmap_high - the permanent mapping of a highmem page; may sleep. */
 static void *kmap_high(struct page *page)
 {
-	kmm_plat_lock(&pkmap.kmap_lock);
+	kmm_lock(&pkmap.kmap_lock, KMM_LC_PKMAP);
 	for (;;) {
 		char *vaddr = hash_lookup(page);
 		if (vaddr) {
@@ -402,7 +405,7 @@ static void *kmap_high(struct page *page)
 				if (pkmap.pkmap_count[nr]++ == 1)
 					set_kmapped(page);
 				pkmap.nr_kmap++;
-				kmm_plat_unlock(&pkmap.kmap_lock);
+				kmm_unlock(&pkmap.kmap_lock);
 				return vaddr;
 			}
 			/* another thread is installing this page's PTE */
@@ -413,12 +416,14 @@ static void *kmap_high(struct page *page)
 		if (nr < 0)
 			continue;
 		vaddr = PKMAP_ADDR(nr);
-		kmm_plat_unlock(&pkmap.kmap_lock);
+		kmm_unlock(&pkmap.kmap_lock);
 
 		/* The slot is ours (MAPPING): write the PTE without the lock. */
-		int err = kmm_kernel_map_pages(vaddr, &page, 1, GFP_KERNEL);
+		int err = unlikely(READ_ONCE(kmm.fault_armed)) && kmm_should_fail(&kmm.fail_kmap, GFP_KERNEL, 0, NULL)
+				  ? -KMM_ENOMEM
+				  : kmm_kernel_map_pages(vaddr, &page, 1, GFP_KERNEL);
 
-		kmm_plat_lock(&pkmap.kmap_lock);
+		kmm_lock(&pkmap.kmap_lock, KMM_LC_PKMAP);
 		if (unlikely(err)) {
 			pkmap.pkmap_count[nr] = 0;
 			pkmap.pkmap_page[nr] = NULL;
@@ -440,17 +445,17 @@ static void *kmap_high(struct page *page)
 /* kunmap_high - drop one user; the slot stays mapped (count 1) until a flush. */
 static void kunmap_high(struct page *page)
 {
-	kmm_plat_lock(&pkmap.kmap_lock);
+	kmm_lock(&pkmap.kmap_lock, KMM_LC_PKMAP);
 	char *vaddr = hash_lookup(page);
 	if (!vaddr) {
-		kmm_plat_unlock(&pkmap.kmap_lock);
+		kmm_unlock(&pkmap.kmap_lock);
 		kmm_error("kunmap not mapped", "kunmap: pfn %lu has no permanent kmap", kmm_page_to_pfn(page));
 		return;
 	}
 	unsigned int nr = PKMAP_NR(vaddr);
 	int count = pkmap.pkmap_count[nr];
 	if (count < 2 || pkmap.pkmap_state[nr] != PKMAP_STABLE) {
-		kmm_plat_unlock(&pkmap.kmap_lock);
+		kmm_unlock(&pkmap.kmap_lock);
 		kmm_error("kunmap not mapped", "kunmap: pfn %lu at %p: unmapped more times than mapped (pkmap_count %d)",
 			  kmm_page_to_pfn(page), (void *)vaddr, count);
 		return;
@@ -462,7 +467,7 @@ static void kunmap_high(struct page *page)
 		pkmap_unlock_wake();
 		return;
 	}
-	kmm_plat_unlock(&pkmap.kmap_lock);
+	kmm_unlock(&pkmap.kmap_lock);
 }
 
 static bool page_ok(const struct page *page, const char *fn)
@@ -518,7 +523,7 @@ static int shared_group_base(void) { return kmm.nr_cpus * KM_MAX_IDX; }
 static int shared_window_get(void)
 {
 	int idx = -1;
-	kmm_plat_lock(&pkmap.fixmap_shared_lock);
+	kmm_lock(&pkmap.fixmap_shared_lock, KMM_LC_FIXMAP);
 	for (int i = 0; i < KM_MAX_IDX; i++) {
 		if (!(pkmap.shared_used & (1UL << i))) {
 			pkmap.shared_used |= 1UL << i;
@@ -526,15 +531,15 @@ static int shared_window_get(void)
 			break;
 		}
 	}
-	kmm_plat_unlock(&pkmap.fixmap_shared_lock);
+	kmm_unlock(&pkmap.fixmap_shared_lock);
 	return idx;
 }
 
 static void shared_window_put(int idx)
 {
-	kmm_plat_lock(&pkmap.fixmap_shared_lock);
+	kmm_lock(&pkmap.fixmap_shared_lock, KMM_LC_FIXMAP);
 	pkmap.shared_used &= ~(1UL << (idx - shared_group_base()));
-	kmm_plat_unlock(&pkmap.fixmap_shared_lock);
+	kmm_unlock(&pkmap.fixmap_shared_lock);
 }
 
 /**
@@ -570,7 +575,9 @@ void *kmap_local_page(struct page *page)
 		return NULL;
 	}
 	void *va;
-	int err = kmm_fixmap_map(idx, pfn, &va);
+	int err = unlikely(READ_ONCE(kmm.fault_armed)) && kmm_should_fail(&kmm.fail_kmap, GFP_ATOMIC, 0, NULL)
+			  ? -KMM_ENOMEM
+			  : kmm_fixmap_map(idx, pfn, &va);
 	if (unlikely(err)) {
 		if (!c)
 			shared_window_put(idx);
@@ -641,7 +648,7 @@ static int highmem_check(void)
 
 	if (!pkmap.ready)
 		return 0;
-	kmm_plat_lock(&pkmap.kmap_lock);
+	kmm_lock(&pkmap.kmap_lock, KMM_LC_PKMAP);
 	for (unsigned int nr = 0; nr < LAST_PKMAP && !err; nr++) {
 		int count = pkmap.pkmap_count[nr];
 		unsigned int state = pkmap.pkmap_state[nr];
@@ -678,7 +685,7 @@ static int highmem_check(void)
 	}
 	for (unsigned int b = 0; b < PA_HASH_SIZE && !err; b++) {
 		struct page_address_slot *pas = &page_address_htable[b];
-		kmm_plat_lock(&pas->lock);
+		kmm_lock(&pas->lock, KMM_LC_PKMAP_HASH);
 		struct list_head *pos;
 		list_for_each(pos, &pas->lh) {
 			struct page_address_map *pam = list_entry(pos, struct page_address_map, list);
@@ -697,12 +704,12 @@ static int highmem_check(void)
 				break;
 			}
 		}
-		kmm_plat_unlock(&pas->lock);
+		kmm_unlock(&pas->lock);
 	}
 	if (!err && (hashed != with_page || hashed + pkmap.pool_nr_free != LAST_PKMAP))
 		err = kmm_check_fail("pkmap", "%u hash entries, %u slots with a page, %u free pool entries, LAST_PKMAP %u",
 				     hashed, with_page, pkmap.pool_nr_free, LAST_PKMAP);
-	kmm_plat_unlock(&pkmap.kmap_lock);
+	kmm_unlock(&pkmap.kmap_lock);
 
 	for (int idx = 0; idx < pkmap.nr_fixmap && !err; idx++) {
 		struct page *page = __atomic_load_n(&pkmap.fixmap_page[idx], __ATOMIC_RELAXED);
@@ -718,9 +725,9 @@ static void highmem_drain_all(void)
 {
 	if (!pkmap.ready)
 		return;
-	kmm_plat_lock(&pkmap.kmap_lock);
+	kmm_lock(&pkmap.kmap_lock, KMM_LC_PKMAP);
 	flush_all_zero_pkmaps();
-	kmm_plat_unlock(&pkmap.kmap_lock);
+	kmm_unlock(&pkmap.kmap_lock);
 }
 
 /* Shutdown (the machine is quiet): report and undo what is still mapped. */
@@ -829,4 +836,33 @@ int highmem_init(void)
 	pkmap.ready = true;
 	kmm_highmem_page_address = highmem_page_address;
 	return 0;
+}
+
+/*
+ * kmm_highmem_fork - fork.c's hook (fork.h): kmap_lock, the page_address
+ * buckets (ascending), fixmap_shared_lock; the child re-initialises them
+ * and the pkmap wait queue (its sleepers were other threads).
+ */
+void kmm_highmem_fork(enum kmm_fork_phase phase)
+{
+	if (!pkmap.ready)
+		return;
+	if (phase == KMM_FORK_PREPARE) {
+		kmm_plat_lock(&pkmap.kmap_lock);
+		for (unsigned int b = 0; b < PA_HASH_SIZE; b++)
+			kmm_plat_lock(&page_address_htable[b].lock);
+		kmm_plat_lock(&pkmap.fixmap_shared_lock);
+	} else if (phase == KMM_FORK_PARENT) {
+		kmm_plat_unlock(&pkmap.fixmap_shared_lock);
+		for (unsigned int b = PA_HASH_SIZE; b-- > 0;)
+			kmm_plat_unlock(&page_address_htable[b].lock);
+		kmm_plat_unlock(&pkmap.kmap_lock);
+	} else {
+		kmm_plat_lock_init(&pkmap.fixmap_shared_lock);
+		for (unsigned int b = 0; b < PA_HASH_SIZE; b++)
+			kmm_plat_lock_init(&page_address_htable[b].lock);
+		kmm_plat_lock_init(&pkmap.kmap_lock);
+		kmm_plat_waitq_init(&pkmap.pkmap_map_wait);
+		pkmap.waiters = 0;
+	}
 }

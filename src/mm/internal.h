@@ -263,6 +263,70 @@ struct kmm_cpu {
 	void *slab_cpu;			/* the slab layer's per-slot data */
 };
 
+/* ------------------------------------------------------------------ */
+/* Lock classes and the lock order validator (lockdep.c)               */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Every lock of the core has a class, ranked outermost first: a thread may
+ * take a lock only while every lock it holds has a lower rank (classes
+ * marked "nests" in lockdep.c may also be taken inside themselves, in the
+ * order their callers document).  DESIGN.md's order is the skeleton:
+ * cache node list lock -> zone lock -> mapping locks, with the vmalloc
+ * area lock and the pkmap locks near the leaves.
+ */
+enum kmm_lock_class {
+	KMM_LC_SHRINKER,	/* kmm.shrinker_lock: shrinkers take slab locks */
+	KMM_LC_SLOT_REMOTE,	/* kmm_cpu.remote_lock (all of them, slot order) */
+	KMM_LC_MEMPOOL_LIST,	/* mempool.c pool_list_lock */
+	KMM_LC_MEMPOOL,		/* mempool_s.lock */
+	KMM_LC_SLAB_MUTEX,	/* slab_mutex: the cache chain */
+	KMM_LC_SLAB_NODE,	/* kmem_list3.list_lock (off-slab descriptors nest) */
+	KMM_LC_SLOB,		/* slob_lock */
+	KMM_LC_VMAP_AREA,	/* vmalloc.c vmap_area_lock */
+	KMM_LC_PKMAP,		/* highmem.c kmap_lock */
+	KMM_LC_PKMAP_HASH,	/* highmem.c page_address hash buckets */
+	KMM_LC_FIXMAP,		/* highmem.c fixmap_shared_lock */
+	KMM_LC_ZONE,		/* zone->lock */
+	KMM_LC_PGTABLE,		/* pgtable.c: the kernel page table */
+	KMM_LC_NR
+};
+
+#define KMM_LOCKDEP_DEPTH 12	/* locks one thread holds at once, tracked */
+
+extern bool kmm_lockdep_on;	/* the validator runs (boot: lockdep=on, KMM_DEBUG >= 2) */
+void kmm_lockdep_acquire(struct kmm_lock *l, enum kmm_lock_class c, bool trylock);
+void kmm_lockdep_release(struct kmm_lock *l);
+void kmm_lockdep_boot(int mode);	/* machine.c: -1 default, 0 off, 1 on */
+void kmm_lockdep_set_default(bool on);	/* tests: the default of later boots */
+bool kmm_lockdep_held(const struct kmm_lock *l);	/* (lockdep on) held by this thread */
+
+/* kmm_lock - take l, a lock of class c (checked against the order when the
+ * validator runs: before blocking, so an inversion is reported, not hung). */
+static inline void kmm_lock(struct kmm_lock *l, enum kmm_lock_class c)
+{
+	if (__builtin_expect(kmm_lockdep_on, 0))
+		kmm_lockdep_acquire(l, c, false);
+	kmm_plat_lock(l);
+}
+
+/* kmm_trylock - true: taken.  A trylock never waits, so it records the lock
+ * as held without checking the order. */
+static inline bool kmm_trylock(struct kmm_lock *l, enum kmm_lock_class c)
+{
+	bool ok = kmm_plat_trylock(l);
+	if (ok && __builtin_expect(kmm_lockdep_on, 0))
+		kmm_lockdep_acquire(l, c, true);
+	return ok;
+}
+
+static inline void kmm_unlock(struct kmm_lock *l)
+{
+	if (__builtin_expect(kmm_lockdep_on, 0))
+		kmm_lockdep_release(l);
+	kmm_plat_unlock(l);
+}
+
 /* The per-thread block (kmm_plat_thread_state), KMM_THREAD_STATE_SIZE bytes. */
 struct kmm_thread {
 	unsigned long boot_gen;		/* machine generation the fields belong to */
@@ -274,6 +338,11 @@ struct kmm_thread {
 	int kmap_local_depth;
 	void *kmap_local_addr[KM_MAX_IDX];
 	struct page *kmap_local_page[KM_MAX_IDX];
+	/* lockdep.c: the locks this thread holds, innermost last */
+	struct kmm_lock *ld_lock[KMM_LOCKDEP_DEPTH];
+	unsigned char ld_class[KMM_LOCKDEP_DEPTH];
+	unsigned char ld_depth;		/* entries used */
+	unsigned char ld_lost;		/* acquisitions beyond KMM_LOCKDEP_DEPTH, untracked */
 };
 
 /* ------------------------------------------------------------------ */
@@ -320,6 +389,11 @@ struct kmm_config {
 	unsigned long oom_wait_ms;
 	bool deferred_init;			/* deferred struct page initialisation */
 	char fail_page_alloc[64], failslab[64];
+	char fail_vmalloc[64], fail_mempool[64], fail_kmap[64];
+	int lockdep;				/* lockdep=: -1 default, 0 off, 1 on */
+	bool init_on_alloc, init_on_free;	/* zero pages and objects at allocation / free */
+	bool slab_random;			/* SLAB: shuffled free chain in each new slab */
+	unsigned long random_seed;		/* 0: from the clock at boot */
 };
 
 /* slab_debug letters */
@@ -382,8 +456,12 @@ struct kmm_machine {
 	uint64_t last_warn_ns;		/* rate limit of failure lines */
 	unsigned long warn_suppressed;
 
+	/* hardening: the per-boot secret (SLOB free-block encoding, SLAB
+	 * free-chain shuffling), from random_seed= or the clock at boot */
+	unsigned long random_secret;
+
 	/* fault injection */
-	struct kmm_fault_attr fail_page_alloc, failslab, fail_vmalloc, fail_mempool;
+	struct kmm_fault_attr fail_page_alloc, failslab, fail_vmalloc, fail_mempool, fail_kmap;
 	bool fault_armed;		/* any attribute active: the fast paths test this */
 };
 
@@ -437,6 +515,16 @@ static inline enum zone_type gfp_zone(gfp_t gfp)
 	if (gfp & __GFP_HIGHMEM)
 		return ZONE_HIGHMEM;
 	return ZONE_NORMAL;
+}
+
+/* A 64-bit finaliser (splitmix64): a secret or a seed from anything. */
+static inline unsigned long kmm_mix64(unsigned long x)
+{
+	x ^= x >> 30;
+	x *= 0xbf58476d1ce4e5b9UL;
+	x ^= x >> 27;
+	x *= 0x94d049bb133111ebUL;
+	return x ^ (x >> 31);
 }
 
 /* ------------------------------------------------------------------ */

@@ -107,6 +107,8 @@ void kmm_default_config(struct kmm_config *cfg)
 	cfg->pkmap = DEFAULT_PKMAP;
 	cfg->profile = PROFILE_CLASSIC;
 	cfg->oom_wait_ms = DEFAULT_OOM_WAIT_MS;
+	cfg->lockdep = -1;
+	cfg->slab_random = true;
 }
 
 /* One token "key=value" of the command line. */
@@ -347,13 +349,39 @@ int kmm_parse_cmdline(const char *cmdline, struct kmm_config *cfg)
 			if (!parse_number_all(v, &n) || n < 1 || n > 4096 || (n & (n - 1)))
 				return boot_error("kmm: boot: pkmap=%s: a power of two from 1 to 4096%s", v, "");
 			cfg->pkmap = (int)n;
-		} else if (!kmm_strcmp(k, "fail_page_alloc") || !kmm_strcmp(k, "failslab")) {
+		} else if (!kmm_strcmp(k, "fail_page_alloc") || !kmm_strcmp(k, "failslab") ||
+			   !kmm_strcmp(k, "fail_vmalloc") || !kmm_strcmp(k, "fail_mempool") || !kmm_strcmp(k, "fail_kmap")) {
 			struct kmm_fault_attr probe;
 			kmm_memset(&probe, 0, sizeof(probe));
 			if (kmm_fault_parse_boot(&probe, v))
 				return boot_error("kmm: boot: %s=%s: expected PROBABILITY,INTERVAL,TIMES[,SPACE]", k, v);
-			kmm_strlcpy(!kmm_strcmp(k, "failslab") ? cfg->failslab : cfg->fail_page_alloc, v,
-				    sizeof(cfg->failslab));
+			char *dst = !kmm_strcmp(k, "failslab") ? cfg->failslab
+				    : !kmm_strcmp(k, "fail_vmalloc") ? cfg->fail_vmalloc
+				    : !kmm_strcmp(k, "fail_mempool") ? cfg->fail_mempool
+				    : !kmm_strcmp(k, "fail_kmap") ? cfg->fail_kmap : cfg->fail_page_alloc;
+			kmm_strlcpy(dst, v, sizeof(cfg->failslab));
+		} else if (!kmm_strcmp(k, "init_on_alloc") || !kmm_strcmp(k, "init_on_free")) {
+			if (kmm_strcmp(v, "0") && kmm_strcmp(v, "1"))
+				return boot_error("kmm: boot: %s=%s: expected 0 or 1", k, v);
+			*(!kmm_strcmp(k, "init_on_free") ? &cfg->init_on_free : &cfg->init_on_alloc) = v[0] == '1';
+		} else if (!kmm_strcmp(k, "slab_random")) {
+			if (!kmm_strcmp(v, "on"))
+				cfg->slab_random = true;
+			else if (!kmm_strcmp(v, "off"))
+				cfg->slab_random = false;
+			else
+				return boot_error("kmm: boot: slab_random=%s: expected on or off%s", v, "");
+		} else if (!kmm_strcmp(k, "random_seed")) {
+			if (!parse_number_all(v, &n))
+				return boot_error("kmm: boot: random_seed=%s: expected a number%s", v, "");
+			cfg->random_seed = n;
+		} else if (!kmm_strcmp(k, "lockdep")) {
+			if (!kmm_strcmp(v, "on"))
+				cfg->lockdep = 1;
+			else if (!kmm_strcmp(v, "off"))
+				cfg->lockdep = 0;
+			else
+				return boot_error("kmm: boot: lockdep=%s: expected on or off%s", v, "");
 		} else if (!kmm_strcmp(k, "profile")) {
 			if (!kmm_strcmp(v, "classic"))
 				cfg->profile = PROFILE_CLASSIC;
@@ -730,9 +758,9 @@ static void free_all_bootmem(void)
 				zone->deferred_pfn = ALIGN_UP(zone->zone_start_pfn + DEFERRED_BOOT_PAGES, 1UL << MAX_PAGE_ORDER);
 			if (zone->deferred_pfn > end)
 				zone->deferred_pfn = end;
-			kmm_plat_lock(&zone->lock);
+			kmm_lock(&zone->lock, KMM_LC_ZONE);
 			unsigned long freed = __init_free_range(zone, zone->zone_start_pfn, zone->deferred_pfn);
-			kmm_plat_unlock(&zone->lock);
+			kmm_unlock(&zone->lock);
 			zone->deferred_pages = zone->managed_pages - freed;
 		}
 	}
@@ -746,7 +774,7 @@ static void free_all_bootmem(void)
 bool kmm_deferred_grow_zone(struct zone *z, unsigned int order)
 {
 	bool grown = false;
-	kmm_plat_lock(&z->lock);
+	kmm_lock(&z->lock, KMM_LC_ZONE);
 	unsigned long end = zone_end_pfn(z), start = z->deferred_pfn;
 	if (start < end) {
 		unsigned long step = DEFERRED_GROW_PAGES > (1UL << order) ? DEFERRED_GROW_PAGES : 1UL << order;
@@ -758,7 +786,7 @@ bool kmm_deferred_grow_zone(struct zone *z, unsigned int order)
 		WRITE_ONCE(z->deferred_pfn, stop);
 		grown = true;
 	}
-	kmm_plat_unlock(&z->lock);
+	kmm_unlock(&z->lock);
 	return grown;
 }
 
@@ -953,8 +981,15 @@ int kmm_boot(const char *cmdline)
 	if (err)
 		return err;
 
+	/* a fail_nth the caller set before booting applies to the boot (the
+	 * thread block is reset by the new generation) */
+	unsigned int fail_nth = kmm_thread()->fail_nth;
 	kmm.boot_gen++;
+	kmm_thread()->fail_nth = fail_nth;
 	kmm.cfg = cfg;
+	kmm_lockdep_boot(cfg.lockdep);	/* before the first lock is taken */
+	/* never 0; only the clock (kmm_set_clock makes it reproducible) */
+	kmm.random_secret = kmm_mix64(cfg.random_seed ? cfg.random_seed : kmm_plat_now_ns() ^ (kmm.boot_gen << 48)) | 1;
 	kmm_nr_layers = 0;
 	err = kmm_plat_thread_init(pcp_thread_exit);
 	if (!err)

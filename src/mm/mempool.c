@@ -76,6 +76,7 @@
  * that only with SLUB_DEBUG_ON / KASAN).
  */
 #include "internal.h"
+#include "fork.h"
 #include "slab.h"
 #include <kmm/mempool.h>
 #include <kmm/slab.h>
@@ -286,9 +287,9 @@ mempool_t *mempool_create(int min_nr, mempool_alloc_t *alloc_fn, mempool_free_t 
 	}
 	pool->min_curr = pool->curr_nr;
 	mempool_layer_register();
-	kmm_plat_lock(&pool_list_lock);
+	kmm_lock(&pool_list_lock, KMM_LC_MEMPOOL_LIST);
 	list_add_tail(&pool->list, &mempool_list);
-	kmm_plat_unlock(&pool_list_lock);
+	kmm_unlock(&pool_list_lock);
 	return pool;
 }
 
@@ -306,7 +307,7 @@ void mempool_destroy(mempool_t *pool)
 	if (!pool)
 		return;
 	bool live = false;
-	kmm_plat_lock(&pool_list_lock);
+	kmm_lock(&pool_list_lock, KMM_LC_MEMPOOL_LIST);
 	struct list_head *pos;
 	if (layer_gen == kmm.boot_gen && kmm.booted) {
 		list_for_each(pos, &mempool_list) {
@@ -317,7 +318,7 @@ void mempool_destroy(mempool_t *pool)
 			}
 		}
 	}
-	kmm_plat_unlock(&pool_list_lock);
+	kmm_unlock(&pool_list_lock);
 	if (!live) {
 		kmm_error("invalid free", "mempool_destroy(%p): not a live mempool", (void *)pool);
 		return;
@@ -344,31 +345,31 @@ int mempool_resize(mempool_t *pool, int new_min_nr)
 	if (!pool || new_min_nr <= 0)
 		return -KMM_EINVAL;
 
-	kmm_plat_lock(&pool->lock);
+	kmm_lock(&pool->lock, KMM_LC_MEMPOOL);
 	if (new_min_nr <= pool->min_nr) {
 		while (new_min_nr < pool->curr_nr) {
 			void *element = remove_element(pool);
-			kmm_plat_unlock(&pool->lock);
+			kmm_unlock(&pool->lock);
 			pool->free(element, pool->pool_data);
-			kmm_plat_lock(&pool->lock);
+			kmm_lock(&pool->lock, KMM_LC_MEMPOOL);
 		}
 		WRITE_ONCE(pool->min_nr, new_min_nr);	/* mempool_free peeks at it */
 		if (pool->min_curr > pool->curr_nr)
 			pool->min_curr = pool->curr_nr;
-		kmm_plat_unlock(&pool->lock);
+		kmm_unlock(&pool->lock);
 		return 0;
 	}
-	kmm_plat_unlock(&pool->lock);
+	kmm_unlock(&pool->lock);
 
 	/* Grow the pool */
 	void **new_elements = kmalloc_array((size_t)new_min_nr, sizeof(void *), GFP_KERNEL);
 	if (!new_elements)
 		return -KMM_ENOMEM;
 
-	kmm_plat_lock(&pool->lock);
+	kmm_lock(&pool->lock, KMM_LC_MEMPOOL);
 	if (unlikely(new_min_nr <= pool->min_nr)) {
 		/* Raced, other resize will do our work */
-		kmm_plat_unlock(&pool->lock);
+		kmm_unlock(&pool->lock);
 		kfree(new_elements);
 		return 0;
 	}
@@ -376,25 +377,25 @@ int mempool_resize(mempool_t *pool, int new_min_nr)
 	void **old = pool->elements;
 	pool->elements = new_elements;
 	WRITE_ONCE(pool->min_nr, new_min_nr);
-	kmm_plat_unlock(&pool->lock);
+	kmm_unlock(&pool->lock);
 	kfree(old);	/* freed outside the leaf lock */
 
-	kmm_plat_lock(&pool->lock);
+	kmm_lock(&pool->lock, KMM_LC_MEMPOOL);
 	while (pool->curr_nr < pool->min_nr) {
-		kmm_plat_unlock(&pool->lock);
+		kmm_unlock(&pool->lock);
 		void *element = pool_alloc_element(pool, GFP_KERNEL);
 		if (!element)
 			return 0;	/* later frees top the reserve up */
-		kmm_plat_lock(&pool->lock);
+		kmm_lock(&pool->lock, KMM_LC_MEMPOOL);
 		if (pool->curr_nr < pool->min_nr) {
 			add_element(pool, element);
 		} else {
-			kmm_plat_unlock(&pool->lock);
+			kmm_unlock(&pool->lock);
 			pool->free(element, pool->pool_data);	/* Raced */
 			return 0;
 		}
 	}
-	kmm_plat_unlock(&pool->lock);
+	kmm_unlock(&pool->lock);
 	return 0;
 }
 
@@ -439,10 +440,10 @@ void *mempool_alloc(mempool_t *pool, gfp_t gfp)
 		if (likely(element))
 			return handed_out(pool, element);
 
-		kmm_plat_lock(&pool->lock);
+		kmm_lock(&pool->lock, KMM_LC_MEMPOOL);
 		if (likely(pool->curr_nr)) {
 			element = remove_element(pool);	/* smp_wmb() inside */
-			kmm_plat_unlock(&pool->lock);
+			kmm_unlock(&pool->lock);
 			__atomic_add_fetch(&pool->nr_from_reserve, 1, __ATOMIC_RELAXED);
 			return handed_out(pool, element);
 		}
@@ -450,14 +451,14 @@ void *mempool_alloc(mempool_t *pool, gfp_t gfp)
 		/* We must not sleep before trying the allocator with the
 		 * full mask: retry at once, reclaim allowed. */
 		if (gfp_temp != gfp) {
-			kmm_plat_unlock(&pool->lock);
+			kmm_unlock(&pool->lock);
 			gfp_temp = gfp;
 			continue;
 		}
 
 		/* We must not sleep if !__GFP_DIRECT_RECLAIM */
 		if (!(gfp & __GFP_DIRECT_RECLAIM)) {
-			kmm_plat_unlock(&pool->lock);
+			kmm_unlock(&pool->lock);
 			__atomic_add_fetch(&pool->nr_fail, 1, __ATOMIC_RELAXED);
 			return NULL;
 		}
@@ -467,11 +468,11 @@ void *mempool_alloc(mempool_t *pool, gfp_t gfp)
 		unsigned long gen = kmm_plat_wait_prepare(&pool->wait);
 		pool->waiters++;
 		__atomic_add_fetch(&pool->nr_wait, 1, __ATOMIC_RELAXED);
-		kmm_plat_unlock(&pool->lock);
+		kmm_unlock(&pool->lock);
 		kmm_plat_wait(&pool->wait, gen, MEMPOOL_WAIT_NS);
-		kmm_plat_lock(&pool->lock);
+		kmm_lock(&pool->lock, KMM_LC_MEMPOOL);
 		pool->waiters--;
-		kmm_plat_unlock(&pool->lock);
+		kmm_unlock(&pool->lock);
 	}
 }
 
@@ -481,7 +482,7 @@ static void refill_and_wake(mempool_t *pool, void *element)
 {
 	add_element(pool, element);
 	bool wake = pool->waiters > 0;
-	kmm_plat_unlock(&pool->lock);
+	kmm_unlock(&pool->lock);
 	__atomic_sub_fetch(&pool->outstanding, 1, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&pool->nr_refill, 1, __ATOMIC_RELAXED);
 	if (wake)
@@ -520,22 +521,22 @@ void mempool_free(void *element, mempool_t *pool)
 	 * min_nr, this test sees curr_nr < min_nr, so a waiter is always woken.
 	 */
 	if (unlikely(__atomic_load_n(&pool->curr_nr, __ATOMIC_ACQUIRE) < READ_ONCE(pool->min_nr))) {
-		kmm_plat_lock(&pool->lock);
+		kmm_lock(&pool->lock, KMM_LC_MEMPOOL);
 		if (likely(pool->curr_nr < pool->min_nr)) {
 			refill_and_wake(pool, element);
 			return;
 		}
-		kmm_plat_unlock(&pool->lock);
+		kmm_unlock(&pool->lock);
 	}
 
 	/* [6.x] a pool with min_nr 0 keeps one element for forward progress */
 	if (unlikely(READ_ONCE(pool->min_nr) == 0 && __atomic_load_n(&pool->curr_nr, __ATOMIC_ACQUIRE) == 0)) {
-		kmm_plat_lock(&pool->lock);
+		kmm_lock(&pool->lock, KMM_LC_MEMPOOL);
 		if (likely(pool->curr_nr == 0)) {
 			refill_and_wake(pool, element);
 			return;
 		}
-		kmm_plat_unlock(&pool->lock);
+		kmm_unlock(&pool->lock);
 	}
 
 	__atomic_sub_fetch(&pool->outstanding, 1, __ATOMIC_RELAXED);
@@ -612,11 +613,11 @@ mempool_t *mempool_create_page_pool(int min_nr, int order)
 static int mempool_check(void)
 {
 	int err = 0;
-	kmm_plat_lock(&pool_list_lock);
+	kmm_lock(&pool_list_lock, KMM_LC_MEMPOOL_LIST);
 	struct list_head *pos;
 	list_for_each(pos, &mempool_list) {
 		mempool_t *pool = list_entry(pos, mempool_t, list);
-		kmm_plat_lock(&pool->lock);
+		kmm_lock(&pool->lock, KMM_LC_MEMPOOL);
 		int cap = pool->min_nr > 0 ? pool->min_nr : 1;
 		if (pool->magic != MEMPOOL_MAGIC)
 			err = kmm_check_fail("mempool", "pool %p: magic %#x", (void *)pool, pool->magic);
@@ -630,11 +631,11 @@ static int mempool_check(void)
 			if (!element_owned(pool, pool->elements[i]))
 				err = kmm_check_fail("mempool", "pool %p (%s): reserve element %d (%p) is not the pool's",
 						     (void *)pool, pool_kind(pool), i, pool->elements[i]);
-		kmm_plat_unlock(&pool->lock);
+		kmm_unlock(&pool->lock);
 		if (err)
 			break;
 	}
-	kmm_plat_unlock(&pool_list_lock);
+	kmm_unlock(&pool_list_lock);
 	return err;
 }
 
@@ -666,12 +667,12 @@ static const struct kmm_layer_ops mempool_layer = {
  */
 static void mempool_layer_register(void)
 {
-	kmm_plat_lock(&pool_list_lock);
+	kmm_lock(&pool_list_lock, KMM_LC_MEMPOOL_LIST);
 	if (layer_gen != kmm.boot_gen) {
 		layer_gen = kmm.boot_gen;
 		kmm_register_layer(&mempool_layer);
 	}
-	kmm_plat_unlock(&pool_list_lock);
+	kmm_unlock(&pool_list_lock);
 }
 
 /* mempool_init - at boot: the empty list of pools. */
@@ -686,4 +687,34 @@ int mempool_init(void)
 	list_lock_live = true;
 	layer_gen = 0;
 	return 0;
+}
+
+/*
+ * kmm_mempool_fork - fork.c's hook (fork.h): pool_list_lock, then every
+ * pool's lock in list order (one thread takes them all, always in that
+ * order, so no cycle forms with single-lock holders); the child
+ * re-initialises them and the pools' wait queues.
+ */
+void kmm_mempool_fork(enum kmm_fork_phase phase)
+{
+	struct list_head *pos;
+	if (!list_lock_live)
+		return;
+	if (phase == KMM_FORK_PREPARE)
+		kmm_plat_lock(&pool_list_lock);
+	list_for_each(pos, &mempool_list) {
+		mempool_t *pool = list_entry(pos, mempool_t, list);
+		if (phase == KMM_FORK_PREPARE) {
+			kmm_plat_lock(&pool->lock);
+		} else if (phase == KMM_FORK_PARENT) {
+			kmm_plat_unlock(&pool->lock);
+		} else {
+			kmm_plat_lock_init(&pool->lock);
+			kmm_plat_waitq_init(&pool->wait);
+		}
+	}
+	if (phase == KMM_FORK_PARENT)
+		kmm_plat_unlock(&pool_list_lock);
+	else if (phase == KMM_FORK_CHILD)
+		kmm_plat_lock_init(&pool_list_lock);
 }

@@ -293,7 +293,9 @@ void kmm_prep_new_page(struct page *page, unsigned int order, gfp_t gfp, bool wa
 	page->_refcount = 1;
 	page->alloc_order = (unsigned char)order;
 	page->private = 0;
-	if ((gfp & __GFP_ZERO) && !was_reported)
+	/* init_on_alloc=1 zeroes every block ([5.3+] want_init_on_alloc),
+	 * except where init_on_free=1 zeroed it already */
+	if (((gfp & __GFP_ZERO) || (kmm.cfg.init_on_alloc && !kmm.cfg.init_on_free)) && !was_reported)
 		clear_frames(page, order);
 	if ((gfp & __GFP_COMP) && order) {
 		SetPageHead(page);
@@ -316,7 +318,7 @@ static struct page *rmqueue(struct zone *z, unsigned int order, int mt, unsigned
 		if (page)
 			return page;
 	}
-	kmm_plat_lock(&z->lock);
+	kmm_lock(&z->lock, KMM_LC_ZONE);
 	/* the HIGHATOMIC reserve: high-order atomic requests first, and any
 	 * non-blocking __GFP_HIGH request as a last resort [6.x] */
 	bool highatomic_ok = (alloc_flags & ALLOC_HIGHATOMIC) ||
@@ -324,7 +326,7 @@ static struct page *rmqueue(struct zone *z, unsigned int order, int mt, unsigned
 	page = __rmqueue(z, order, mt, highatomic_ok);
 	if (page && order && (alloc_flags & ALLOC_HIGHATOMIC))
 		__reserve_highatomic_pageblock(page, z, order);
-	kmm_plat_unlock(&z->lock);
+	kmm_unlock(&z->lock);
 	return page;
 }
 
@@ -414,9 +416,9 @@ static void unreserve_highatomic(struct zonelist *zl, int highest_zoneidx, int m
 	for (struct zoneref *zr = zl->_zonerefs; zr->zone; zr++) {
 		if (zr->zone_idx > highest_zoneidx || !zr->zone->nr_reserved_highatomic)
 			continue;
-		kmm_plat_lock(&zr->zone->lock);
+		kmm_lock(&zr->zone->lock, KMM_LC_ZONE);
 		__unreserve_highatomic_pageblock(zr->zone, mt);
-		kmm_plat_unlock(&zr->zone->lock);
+		kmm_unlock(&zr->zone->lock);
 	}
 }
 
@@ -564,6 +566,8 @@ void kmm_free_pages_prepared(struct page *page, unsigned int order)
 	page->private = 0;
 	page->mapping = NULL;
 	page->index = 0;
+	if (unlikely(kmm.cfg.init_on_free))	/* [5.3+] init_on_free=1 */
+		clear_frames(page, order);
 
 	struct kmm_cpu *c = kmm_cpu_get();
 	kmm_count_event(c, PGFREE, 1UL << order);
@@ -769,7 +773,7 @@ struct shrinker *shrinker_alloc(unsigned int flags, const char *name)
 {
 	if (!kmm.booted)
 		return NULL;
-	kmm_plat_lock(&kmm.shrinker_lock);
+	kmm_lock(&kmm.shrinker_lock, KMM_LC_SHRINKER);
 	for (int i = 0; i < MAX_SHRINKERS; i++) {
 		if (shrinker_used[i])
 			continue;
@@ -779,10 +783,10 @@ struct shrinker *shrinker_alloc(unsigned int flags, const char *name)
 		s->flags = flags;
 		s->name = name;
 		s->seeks = DEFAULT_SEEKS;
-		kmm_plat_unlock(&kmm.shrinker_lock);
+		kmm_unlock(&kmm.shrinker_lock);
 		return s;
 	}
-	kmm_plat_unlock(&kmm.shrinker_lock);
+	kmm_unlock(&kmm.shrinker_lock);
 	kmm_log("kmm: shrinker_alloc(%s): all %d shrinker slots in use", name ? name : "?", MAX_SHRINKERS);
 	return NULL;
 }
@@ -791,18 +795,18 @@ void shrinker_register(struct shrinker *s)
 {
 	if (!s || s->registered || !s->count_objects || !s->scan_objects)
 		return;
-	kmm_plat_lock(&kmm.shrinker_lock);
+	kmm_lock(&kmm.shrinker_lock, KMM_LC_SHRINKER);
 	s->next = kmm.shrinkers;
 	kmm.shrinkers = s;
 	s->registered = 1;
-	kmm_plat_unlock(&kmm.shrinker_lock);
+	kmm_unlock(&kmm.shrinker_lock);
 }
 
 void shrinker_free(struct shrinker *s)
 {
 	if (!s)
 		return;
-	kmm_plat_lock(&kmm.shrinker_lock);
+	kmm_lock(&kmm.shrinker_lock, KMM_LC_SHRINKER);
 	if (s->registered) {
 		for (struct shrinker **pp = &kmm.shrinkers; *pp; pp = &(*pp)->next) {
 			if (*pp == s) {
@@ -815,14 +819,14 @@ void shrinker_free(struct shrinker *s)
 		if (s == &shrinker_pool[i])
 			shrinker_used[i] = false;
 	s->registered = 0;
-	kmm_plat_unlock(&kmm.shrinker_lock);
+	kmm_unlock(&kmm.shrinker_lock);
 }
 
 /* do_shrink_slab for every registered shrinker: in direct reclaim we want
  * everything that can go, so the scan target is the whole count. */
 void kmm_run_shrinkers(gfp_t gfp, int nid)
 {
-	kmm_plat_lock(&kmm.shrinker_lock);
+	kmm_lock(&kmm.shrinker_lock, KMM_LC_SHRINKER);
 	for (struct shrinker *s = kmm.shrinkers; s; s = s->next) {
 		struct shrink_control sc = { .gfp_mask = gfp, .nid = nid };
 		unsigned long count = s->count_objects(s, &sc);
@@ -838,7 +842,7 @@ void kmm_run_shrinkers(gfp_t gfp, int nid)
 			count -= sc.nr_scanned < count ? sc.nr_scanned : count;
 		}
 	}
-	kmm_plat_unlock(&kmm.shrinker_lock);
+	kmm_unlock(&kmm.shrinker_lock);
 }
 
 void kmm_shrinkers_reset(void)

@@ -145,7 +145,7 @@ struct page *pcp_rmqueue(struct kmm_cpu *c, struct zone *z, unsigned int order, 
 		int got = 0;
 		if (want < (order ? 2 : 1))
 			want = order ? 2 : 1;
-		kmm_plat_lock(&z->lock);
+		kmm_lock(&z->lock, KMM_LC_ZONE);
 		for (; got < want; got++) {
 			struct page *page = __rmqueue(z, order, mt, false);
 			if (!page)
@@ -155,7 +155,7 @@ struct page *pcp_rmqueue(struct kmm_cpu *c, struct zone *z, unsigned int order, 
 			page->private = (unsigned long)mt;
 			list_add_tail(&page->lru, list);
 		}
-		kmm_plat_unlock(&z->lock);
+		kmm_unlock(&z->lock);
 		WRITE_ONCE(pcp->count, pcp->count + (got << order));
 		kmm_count_event(c, PCP_REFILL, 1);
 		if (!got)
@@ -175,7 +175,7 @@ struct page *pcp_rmqueue(struct kmm_cpu *c, struct zone *z, unsigned int order, 
 static void free_pcppages_bulk(struct per_cpu_pages *pcp, struct zone *z, int count, int start)
 {
 	int list = start, empty_rounds = 0;
-	kmm_plat_lock(&z->lock);
+	kmm_lock(&z->lock, KMM_LC_ZONE);
 	/* [6.x] take from one list (its tail) until it is empty or count is
 	 * reached, then go on to the next; empty_rounds stops a walk whose
 	 * count disagrees with the lists (kmm_check reports that). */
@@ -200,7 +200,7 @@ static void free_pcppages_bulk(struct per_cpu_pages *pcp, struct zone *z, int co
 	unsigned long budget = kmm_report_budget_pages(z);
 	if (z->unreported_pages > budget)
 		__report_free_pages(z, budget / 2);
-	kmm_plat_unlock(&z->lock);
+	kmm_unlock(&z->lock);
 	kmm_page_alloc_wake();
 }
 
@@ -328,7 +328,7 @@ static void with_all_slots_quiet(void (*fn)(struct kmm_cpu *c, void *arg), void 
 {
 	struct kmm_thread *t = kmm_thread();
 	for (int i = 0; i < kmm.nr_cpus; i++) {
-		kmm_plat_lock(&kmm.cpus[i].remote_lock);
+		kmm_lock(&kmm.cpus[i].remote_lock, KMM_LC_SLOT_REMOTE);
 		__atomic_store_n(&kmm.cpus[i].drain_pending, 1, __ATOMIC_SEQ_CST);
 	}
 	bool barrier_ok = kmm_plat_heavy_barrier();
@@ -347,7 +347,7 @@ static void with_all_slots_quiet(void (*fn)(struct kmm_cpu *c, void *arg), void 
 		after(arg);
 	for (int i = kmm.nr_cpus - 1; i >= 0; i--) {
 		__atomic_store_n(&kmm.cpus[i].drain_pending, 0, __ATOMIC_RELEASE);
-		kmm_plat_unlock(&kmm.cpus[i].remote_lock);
+		kmm_unlock(&kmm.cpus[i].remote_lock);
 	}
 }
 
@@ -392,10 +392,10 @@ void kmm_drain_all(void)
 	for (int nid = 0; nid < kmm.nr_nodes; nid++)
 		for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
 			struct zone *z = &NODE_DATA(nid)->node_zones[zi];
-			kmm_plat_lock(&z->lock);
+			kmm_lock(&z->lock, KMM_LC_ZONE);
 			while (__unreserve_highatomic_pageblock(z, MIGRATE_MOVABLE))
 				;
-			kmm_plat_unlock(&z->lock);
+			kmm_unlock(&z->lock);
 		}
 	/* the layers' drains free pages (empty slabs, vmalloc descriptors),
 	 * which land on this thread's per-CPU lists: drain those too */
@@ -481,9 +481,9 @@ static void check_zones(void *arg)
 			unsigned long walked = 0;
 			if (!populated_zone(z))
 				continue;
-			kmm_plat_lock(&z->lock);
+			kmm_lock(&z->lock, KMM_LC_ZONE);
 			st->err = buddy_check_zone(z, &walked);
-			kmm_plat_unlock(&z->lock);
+			kmm_unlock(&z->lock);
 			if (!st->err && walked != st->pages[z->zone_id])
 				st->err = kmm_check_fail("pcp", "node %d zone %s: %lu pages marked per-CPU, lists hold %lu",
 							 nid, z->name, walked, st->pages[z->zone_id]);

@@ -113,6 +113,7 @@
  *    __pte_alloc_kernel, arch/x86/include/asm/pgtable_types.h (bit values).
  */
 #include "pgtable.h"
+#include "fork.h"
 
 /* ------------------------------------------------------------------ */
 /* Geometry                                                            */
@@ -477,11 +478,11 @@ int kmm_kernel_map_pages(char *va, struct page **pages, unsigned long nr, gfp_t 
 	/* Count the missing tables under the lock, allocate them without it,
 	 * and retry until the spares cover what is missing. */
 	for (;;) {
-		kmm_plat_lock(&pgt.lock);
+		kmm_lock(&pgt.lock, KMM_LC_PGTABLE);
 		unsigned long need = __missing_tables(va, nr, &busy);
 		if (busy || need <= nspare)
 			break;
-		kmm_plat_unlock(&pgt.lock);
+		kmm_unlock(&pgt.lock);
 		while (nspare < need) {
 			struct page *p = alloc_table_page(gfp);
 			if (!p) {
@@ -493,7 +494,7 @@ int kmm_kernel_map_pages(char *va, struct page **pages, unsigned long nr, gfp_t 
 		}
 	}
 	if (busy) {
-		kmm_plat_unlock(&pgt.lock);
+		kmm_unlock(&pgt.lock);
 		free_table_list(&spare);
 		return -KMM_EINVAL;
 	}
@@ -504,21 +505,21 @@ int kmm_kernel_map_pages(char *va, struct page **pages, unsigned long nr, gfp_t 
 			 * elsewhere already (or twice in this request). */
 			for (unsigned long j = 0; j <= i; j++)
 				__clear_pte(off + (j << PAGE_SHIFT), &spare);
-			kmm_plat_unlock(&pgt.lock);
+			kmm_unlock(&pgt.lock);
 			free_table_list(&spare);
 			return -KMM_EBUSY;
 		}
 	}
-	kmm_plat_unlock(&pgt.lock);
+	kmm_unlock(&pgt.lock);
 	free_table_list(&spare);
 
 	err = host_map(va, pages, nr);
 	if (err) {
 		PGT_LIST_HEAD(freed);
-		kmm_plat_lock(&pgt.lock);
+		kmm_lock(&pgt.lock, KMM_LC_PGTABLE);
 		for (unsigned long i = 0; i < nr; i++)
 			__clear_pte(off + (i << PAGE_SHIFT), &freed);
-		kmm_plat_unlock(&pgt.lock);
+		kmm_unlock(&pgt.lock);
 		free_table_list(&freed);
 	}
 	return err;
@@ -550,13 +551,13 @@ void kmm_kernel_unmap_pages(char *va, unsigned long nr)
 		kmm_plat_unmap(va, nr);
 
 	unsigned long off = va_offset(va);
-	kmm_plat_lock(&pgt.lock);
+	kmm_lock(&pgt.lock, KMM_LC_PGTABLE);
 	for (unsigned long i = 0; i < nr; i++) {
 		pgtentry_t *pte = pte_lookup(off + (i << PAGE_SHIFT));
 		if (pte && entry_present(*pte))
 			__clear_pte(off + (i << PAGE_SHIFT), &freed);
 	}
-	kmm_plat_unlock(&pgt.lock);
+	kmm_unlock(&pgt.lock);
 	free_table_list(&freed);
 }
 
@@ -571,11 +572,11 @@ struct page *kmm_pgtable_lookup(const void *va)
 
 	if (!pgt_live() || !addr_in_window(va))
 		return NULL;
-	kmm_plat_lock(&pgt.lock);
+	kmm_lock(&pgt.lock, KMM_LC_PGTABLE);
 	pgtentry_t *pte = pte_lookup(va_offset(va) & ~(PAGE_SIZE - 1));
 	if (pte && entry_present(*pte))
 		page = kmm_pfn_to_page(entry_pfn(*pte));
-	kmm_plat_unlock(&pgt.lock);
+	kmm_unlock(&pgt.lock);
 	return page;
 }
 
@@ -590,7 +591,7 @@ unsigned long kmm_pgtable_count_present(const void *va, unsigned long nr)
 	if (!pgt_live() || !range_in_window(va, nr))
 		return 0;
 	unsigned long off = va_offset(va), end = off + (nr << PAGE_SHIFT);
-	kmm_plat_lock(&pgt.lock);
+	kmm_lock(&pgt.lock, KMM_LC_PGTABLE);
 	while (off < end) {
 		pgtentry_t pgde = pgt.pgd[pgd_index(off)];
 		if (!entry_present(pgde)) {
@@ -605,7 +606,7 @@ unsigned long kmm_pgtable_count_present(const void *va, unsigned long nr)
 		n += entry_present(table_of(pmde)[pte_index(off)]);
 		off += PAGE_SIZE;
 	}
-	kmm_plat_unlock(&pgt.lock);
+	kmm_unlock(&pgt.lock);
 	return n;
 }
 
@@ -824,8 +825,21 @@ int kmm_pgtable_check(void)
 
 	if (!pgt_live())
 		return 0;
-	kmm_plat_lock(&pgt.lock);
+	kmm_lock(&pgt.lock, KMM_LC_PGTABLE);
 	ok = __pgtable_check(why, sizeof(why));
-	kmm_plat_unlock(&pgt.lock);
+	kmm_unlock(&pgt.lock);
 	return ok ? 0 : kmm_check_fail("pgtable", "%s", why);
+}
+
+/* kmm_pgtable_fork - fork.c's hook (fork.h): the page table lock. */
+void kmm_pgtable_fork(enum kmm_fork_phase phase)
+{
+	if (!pgt_live())
+		return;
+	if (phase == KMM_FORK_PREPARE)
+		kmm_plat_lock(&pgt.lock);
+	else if (phase == KMM_FORK_PARENT)
+		kmm_plat_unlock(&pgt.lock);
+	else
+		kmm_plat_lock_init(&pgt.lock);
 }

@@ -337,7 +337,7 @@ struct zone_snap {
  * and pageblock types) under the zone lock.  Takes and drops z->lock. */
 static void snap_zone(struct zone *z, struct zone_snap *s, bool types)
 {
-	kmm_plat_lock(&z->lock);
+	kmm_lock(&z->lock, KMM_LC_ZONE);
 	for (int o = 0; o < NR_PAGE_ORDERS; o++) {
 		s->nr_free[o] = z->free_area[o].nr_free;
 		if (types)
@@ -361,7 +361,7 @@ static void snap_zone(struct zone *z, struct zone_snap *s, bool types)
 				s->blocks[mt]++;
 		}
 	}
-	kmm_plat_unlock(&z->lock);
+	kmm_unlock(&z->lock);
 }
 
 /* ------------------------------------------------------------------ */

@@ -331,20 +331,69 @@ static struct slab *alloc_slabmgmt(struct slab_cache *cachep, void *addr, size_t
 	return slabp;
 }
 
-/* cache_init_objs: chain every object, set up debug words, construct. */
+/* The physical address of a linear-map pointer (0 for anything else):
+ * seeds that do not depend on where the host put the linear map. */
+static inline uintptr_t phys_of(const void *p)
+{
+	return kmm_is_linear_addr(p) ? (uintptr_t)((const char *)p - kmm.page_offset) : 0;
+}
+
+/*
+ * random_seq_create - slab_random=on: the cache's shuffled object order
+ * (Fisher-Yates with a PRNG seeded from the boot secret and the cache),
+ * as [4.7+] cache_random_seq_create.  Without memory for it the cache
+ * keeps index order.  The cache is not in use yet.
+ */
+static void random_seq_create(struct slab_cache *cachep)
+{
+	unsigned int n = cachep->num;
+	if (!kmm.cfg.slab_random || n < 2 || cachep->random_seq)
+		return;
+	unsigned int *seq = kmalloc_internal((size_t)n * sizeof(*seq), GFP_KERNEL, -1);
+	if (!seq)
+		return;
+	unsigned long rnd = kmm_mix64(kmm.random_secret ^ phys_of(cachep) ^ ((unsigned long)n << 32));
+	for (unsigned int i = 0; i < n; i++)
+		seq[i] = i;
+	for (unsigned int i = n - 1; i > 0; i--) {
+		unsigned int j = (unsigned int)(kmm_prng_next(&rnd) % (i + 1));
+		unsigned int t = seq[i];
+		seq[i] = seq[j];
+		seq[j] = t;
+	}
+	cachep->random_seq = seq;
+}
+
+/* cache_init_objs: chain every object (index order, or the cache's
+ * shuffled order from a start picked per slab: [4.7+] shuffle_freelist),
+ * set up debug words, construct. */
 static void cache_init_objs(struct slab_cache *cachep, struct slab *slabp)
 {
 	struct kmem_cache *s = &cachep->common;
 	bool poison = s->flags & SLAB_POISON;
-	for (unsigned int i = 0; i < cachep->num; i++) {
+	kmem_bufctl_t *bufctl = slab_bufctl(slabp);
+	const unsigned int *seq = cachep->random_seq;
+	unsigned int n = cachep->num;
+	for (unsigned int i = 0; i < n; i++) {
 		void *obj = index_to_obj(cachep, slabp, i);
 		slab_debug_init_free(s, obj_to_slot(s, obj));
 		if (s->ctor && !poison)	/* with poison: at each allocation instead */
 			s->ctor(obj);
-		slab_bufctl(slabp)[i] = i + 1;
+		bufctl[i] = i + 1;
 	}
-	slab_bufctl(slabp)[cachep->num - 1] = BUFCTL_END;
+	bufctl[n - 1] = BUFCTL_END;
 	slabp->free = 0;
+	if (seq) {
+		unsigned int pos = (unsigned int)(kmm_mix64(kmm.random_secret ^ phys_of(slabp->s_mem)) % n);
+		unsigned int prev = seq[pos];
+		slabp->free = prev;
+		for (unsigned int i = 1; i < n; i++) {
+			unsigned int next = seq[(pos + i) % n];
+			bufctl[prev] = next;
+			prev = next;
+		}
+		bufctl[prev] = BUFCTL_END;
+	}
 }
 
 /*
@@ -362,11 +411,11 @@ static int cache_grow(struct slab_cache *cachep, gfp_t flags, int nid)
 	void *addr = page_address(page);
 	struct kmem_list3 *l3 = l3_of(cachep, nid);
 
-	kmm_plat_lock(&l3->list_lock);
+	kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
 	size_t offset = l3->colour_next;
 	if (++l3->colour_next >= cachep->colour)
 		l3->colour_next = 0;
-	kmm_plat_unlock(&l3->list_lock);
+	kmm_unlock(&l3->list_lock);
 	offset *= cachep->colour_off;
 
 	struct slab *slabp = alloc_slabmgmt(cachep, addr, offset, flags, nid);
@@ -381,10 +430,10 @@ static int cache_grow(struct slab_cache *cachep, gfp_t flags, int nid)
 	}
 	cache_init_objs(cachep, slabp);
 
-	kmm_plat_lock(&l3->list_lock);
+	kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
 	list_add_tail(&slabp->list, &l3->slabs_free);
 	l3->free_objects += cachep->num;
-	kmm_plat_unlock(&l3->list_lock);
+	kmm_unlock(&l3->list_lock);
 	__atomic_add_fetch(&cachep->common.nr_grown, 1, __ATOMIC_RELAXED);
 	return nid;
 }
@@ -538,7 +587,7 @@ static void *cache_alloc_refill(struct slab_cache *cachep, struct array_cache *a
 	if (!ac->touched && batchcount > BATCHREFILL_LIMIT)
 		batchcount = BATCHREFILL_LIMIT;
 
-	kmm_plat_lock(&l3->list_lock);
+	kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
 	if (l3->shared && transfer_objects(ac, l3->shared, batchcount)) {
 		l3->shared->touched = 1;
 		goto alloc_done;
@@ -560,7 +609,7 @@ static void *cache_alloc_refill(struct slab_cache *cachep, struct array_cache *a
 		refile_slab(cachep, l3, slabp);
 	}
 alloc_done:
-	kmm_plat_unlock(&l3->list_lock);
+	kmm_unlock(&l3->list_lock);
 	if (!ac->avail)
 		return NULL;
 	ac->touched = 1;
@@ -576,7 +625,7 @@ static void cache_flusharray(struct slab_cache *cachep, struct array_cache *ac, 
 	unsigned int batchcount = ac->batchcount;
 	if (batchcount > ac->avail)
 		batchcount = ac->avail;
-	kmm_plat_lock(&l3->list_lock);
+	kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
 	struct array_cache *shared = l3->shared;
 	if (shared && shared->avail < shared->limit) {
 		unsigned int max = shared->limit - shared->avail;
@@ -588,7 +637,7 @@ static void cache_flusharray(struct slab_cache *cachep, struct array_cache *ac, 
 	} else {
 		free_block(cachep, ac->entry, batchcount, node);
 	}
-	kmm_plat_unlock(&l3->list_lock);
+	kmm_unlock(&l3->list_lock);
 	ac_shift(ac, batchcount);
 }
 
@@ -614,10 +663,10 @@ static void drain_array(struct slab_cache *cachep, struct array_cache *ac, int n
 			tofree = (ac->avail + 1) / 2;
 	}
 	if (!locked)
-		kmm_plat_lock(&l3->list_lock);
+		kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
 	free_block(cachep, ac->entry, tofree, node);
 	if (!locked)
-		kmm_plat_unlock(&l3->list_lock);
+		kmm_unlock(&l3->list_lock);
 	ac_shift(ac, tofree);
 }
 
@@ -645,7 +694,7 @@ static void reap_node(struct slab_cache *cachep, struct kmem_list3 *l3, int node
 static void cache_reap(struct kmm_cpu *c, uint64_t now)
 {
 	struct kmem_cache *s;
-	if (!kmm_plat_trylock(&slab_mutex))
+	if (!kmm_trylock(&slab_mutex, KMM_LC_SLAB_MUTEX))
 		return;
 	list_for_each_entry(s, &slab_caches, list) {
 		struct slab_cache *cachep = SC(s);
@@ -654,11 +703,11 @@ static void cache_reap(struct kmm_cpu *c, uint64_t now)
 			kmm_cpu_exit(c);
 		}
 		struct kmem_list3 *l3 = l3_of(cachep, c->nid);
-		kmm_plat_lock(&l3->list_lock);
+		kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
 		reap_node(cachep, l3, c->nid, now);
-		kmm_plat_unlock(&l3->list_lock);
+		kmm_unlock(&l3->list_lock);
 	}
-	kmm_plat_unlock(&slab_mutex);
+	kmm_unlock(&slab_mutex);
 }
 
 /* From a slow path, outside the slot: reap when this slot's 2 s are up. */
@@ -682,7 +731,7 @@ static void *take_one_locked(struct slab_cache *cachep, int nid, kmem_bufctl_t s
 {
 	struct kmem_list3 *l3 = l3_of(cachep, nid);
 	void *obj = NULL;
-	kmm_plat_lock(&l3->list_lock);
+	kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
 	for (;;) {
 		struct slab *slabp = pick_slab(l3);
 		if (!slabp)
@@ -694,7 +743,7 @@ static void *take_one_locked(struct slab_cache *cachep, int nid, kmem_bufctl_t s
 		if (obj)
 			break;
 	}
-	kmm_plat_unlock(&l3->list_lock);
+	kmm_unlock(&l3->list_lock);
 	return obj;
 }
 
@@ -803,7 +852,7 @@ static __attribute__((noinline)) void *slab_alloc_slow(struct slab_cache *cachep
 	}
 	if (s->ctor && (s->flags & SLAB_POISON))
 		s->ctor(obj);
-	if (flags & __GFP_ZERO)
+	if ((flags & __GFP_ZERO) || s->init_on_alloc)
 		kmm_memset(obj, 0, s->object_size);
 	return obj;
 }
@@ -823,7 +872,7 @@ static inline void *slab_alloc(struct slab_cache *cachep, gfp_t flags, int nid, 
 				ac->touched = 1;
 				bufctl_set(slabp, obj_to_index(cachep, slabp, obj), state);
 				kmm_cpu_exit(c);
-				if (unlikely(flags & __GFP_ZERO))
+				if (unlikely((flags & __GFP_ZERO) || s->init_on_alloc))
 					kmm_memset(obj, 0, s->object_size);
 				return obj;
 			}
@@ -851,13 +900,13 @@ static bool slab_sane(struct slab_cache *cachep, struct slab *slabp, void *obj, 
 		why = "descriptor damaged";
 	} else {
 		struct kmem_list3 *l3 = l3_of(cachep, (int)node);
-		kmm_plat_lock(&l3->list_lock);
+		kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
 		if (slabp->inuse == 0 || slabp->inuse > cachep->num)
 			why = "in-use count out of range";
 		for (kmem_bufctl_t i = slabp->free; !why && i != BUFCTL_END; i = bufctl_get(slabp, i))
 			if (i >= cachep->num || ++steps > cachep->num - slabp->inuse)
 				why = "free chain leaves the slab or loops";
-		kmm_plat_unlock(&l3->list_lock);
+		kmm_unlock(&l3->list_lock);
 	}
 	if (!why)
 		return true;
@@ -914,6 +963,8 @@ static void slab_free(struct slab_cache *cachep, void *obj, void *caller, kmem_b
 		return;
 	}
 
+	if (unlikely(s->init_on_free))
+		kmm_memset(obj, 0, s->object_size);
 	int node = slabp->nodeid;
 	/* internal frees (descriptors, arrays: slab and cache teardown) skip
 	 * the arrays, so a shrink leaves nothing cached behind it */
@@ -934,9 +985,9 @@ static void slab_free(struct slab_cache *cachep, void *obj, void *caller, kmem_b
 	}
 	/* slotless, another node's object, or a nested call: to the slab */
 	struct kmem_list3 *l3 = l3_of(cachep, node);
-	kmm_plat_lock(&l3->list_lock);
+	kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
 	free_block(cachep, &obj, 1, node);
-	kmm_plat_unlock(&l3->list_lock);
+	kmm_unlock(&l3->list_lock);
 }
 
 /* ------------------------------------------------------------------ */
@@ -962,12 +1013,12 @@ static void free_arrays(struct slab_cache *cachep)
 		return;
 	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
 		struct kmem_list3 *l3 = l3_of(cachep, nid);
-		kmm_plat_lock(&l3->list_lock);
+		kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
 		struct array_cache *shared = l3->shared;
 		l3->shared = NULL;
 		if (shared)
 			free_block(cachep, shared->entry, shared->avail, nid);
-		kmm_plat_unlock(&l3->list_lock);
+		kmm_unlock(&l3->list_lock);
 		kfree_internal(shared);
 	}
 	for (int cpu = 0; cpu < kmm.nr_cpus; cpu++) {
@@ -975,9 +1026,9 @@ static void free_arrays(struct slab_cache *cachep)
 		if (!ac)
 			continue;
 		int nid = kmm.cpus[cpu].nid;
-		kmm_plat_lock(&l3_of(cachep, nid)->list_lock);
+		kmm_lock(&l3_of(cachep, nid)->list_lock, KMM_LC_SLAB_NODE);
 		free_block(cachep, ac->entry, ac->avail, nid);
-		kmm_plat_unlock(&l3_of(cachep, nid)->list_lock);
+		kmm_unlock(&l3_of(cachep, nid)->list_lock);
 		cachep->array[cpu] = NULL;
 		kfree_internal(ac);
 	}
@@ -1011,6 +1062,7 @@ static int enable_cpucache(struct slab_cache *cachep, struct array_cache **array
 	cachep->batchcount = batchcount;
 	cachep->shared = shared;
 	cachep->array = array;
+	random_seq_create(cachep);
 	return 0;
 fail:
 	cachep->array = array;
@@ -1032,8 +1084,11 @@ static void init_nodelists(struct slab_cache *cachep, struct kmem_list3 *nodelis
 		INIT_LIST_HEAD(&l3->slabs_free);
 		/* boot value (batchcount 1); enable_cpucache sets the real one */
 		l3->free_limit = (unsigned int)(1 + slots_on_node(nid)) + cachep->num;
-		/* staggered by the cache's address, as 2.6.24 does */
-		l3->next_reap = now + REAPTIMEOUT_LIST3_NS + ((uintptr_t)cachep % REAPTIMEOUT_LIST3_NS);
+		/* staggered by the cache's address, as 2.6.24 does; its
+		 * physical address (0 for the static boot cache), so the
+		 * stagger does not depend on where the host put the linear
+		 * map or the library: runs stay reproducible */
+		l3->next_reap = now + REAPTIMEOUT_LIST3_NS + (phys_of(cachep) % REAPTIMEOUT_LIST3_NS);
 	}
 }
 
@@ -1125,7 +1180,7 @@ static void destroy_all_slabs(struct slab_cache *cachep)
 	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
 		struct kmem_list3 *l3 = l3_of(cachep, nid);
 		struct list_head *lists[3] = { &l3->slabs_full, &l3->slabs_partial, &l3->slabs_free };
-		kmm_plat_lock(&l3->list_lock);
+		kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
 		for (int i = 0; i < 3; i++) {
 			while (!list_empty(lists[i])) {
 				struct slab *slabp = list_first_entry(lists[i], struct slab, list);
@@ -1134,7 +1189,7 @@ static void destroy_all_slabs(struct slab_cache *cachep)
 			}
 		}
 		l3->free_objects = 0;
-		kmm_plat_unlock(&l3->list_lock);
+		kmm_unlock(&l3->list_lock);
 	}
 }
 
@@ -1145,6 +1200,8 @@ static void slab_cache_release(struct kmem_cache *s)
 	free_arrays(cachep);
 	destroy_all_slabs(cachep);
 	release_descriptor_locks(cachep);
+	kfree_internal(cachep->random_seq);
+	cachep->random_seq = NULL;
 	if (cachep != &cache_cache.sc)
 		kfree_internal(cachep);
 }
@@ -1159,7 +1216,7 @@ static unsigned long slab_cache_live(struct kmem_cache *s, void (*list_fn)(struc
 		struct kmem_list3 *l3 = l3_of(cachep, nid);
 		struct list_head *lists[2] = { &l3->slabs_full, &l3->slabs_partial };
 		struct slab *slabp;
-		kmm_plat_lock(&l3->list_lock);
+		kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
 		for (int i = 0; i < 2; i++) {
 			list_for_each_entry(slabp, lists[i], list) {
 				for (unsigned int idx = 0; idx < cachep->num; idx++) {
@@ -1171,7 +1228,7 @@ static unsigned long slab_cache_live(struct kmem_cache *s, void (*list_fn)(struc
 				}
 			}
 		}
-		kmm_plat_unlock(&l3->list_lock);
+		kmm_unlock(&l3->list_lock);
 	}
 	return live;
 }
@@ -1197,13 +1254,13 @@ static void slab_drain_slot(struct kmm_cpu *c)
 	struct kmem_cache *s;
 	if (slab_state < SLAB_UP || slab_state == SLAB_SHUTDOWN)
 		return;
-	kmm_plat_lock(&slab_mutex);
+	kmm_lock(&slab_mutex, KMM_LC_SLAB_MUTEX);
 	list_for_each_entry(s, &slab_caches, list) {
 		struct slab_cache *cachep = SC(s);
 		if (cachep->array)
 			drain_array(cachep, cachep->array[c->cpu], c->nid, true, false);
 	}
-	kmm_plat_unlock(&slab_mutex);
+	kmm_unlock(&slab_mutex);
 }
 
 /* Shared arrays and empty slabs of one cache back; returns pages freed. */
@@ -1212,10 +1269,10 @@ static unsigned long shrink_cache(struct slab_cache *cachep)
 	unsigned long pages = 0;
 	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
 		struct kmem_list3 *l3 = l3_of(cachep, nid);
-		kmm_plat_lock(&l3->list_lock);
+		kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
 		drain_array(cachep, l3->shared, nid, true, true);
 		pages += drain_freelist(cachep, l3, ~0UL);
-		kmm_plat_unlock(&l3->list_lock);
+		kmm_unlock(&l3->list_lock);
 	}
 	return pages;
 }
@@ -1226,10 +1283,10 @@ static unsigned long slab_shrink_all(void)
 	unsigned long pages = 0;
 	if (slab_state == SLAB_DOWN || slab_state == SLAB_SHUTDOWN)
 		return 0;
-	kmm_plat_lock(&slab_mutex);
+	kmm_lock(&slab_mutex, KMM_LC_SLAB_MUTEX);
 	list_for_each_entry(s, &slab_caches, list)
 		pages += shrink_cache(SC(s));
-	kmm_plat_unlock(&slab_mutex);
+	kmm_unlock(&slab_mutex);
 	return pages;
 }
 
@@ -1250,9 +1307,9 @@ static int slab_cache_shrink(struct kmem_cache *s)
 	shrink_cache(cachep);
 	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
 		struct kmem_list3 *l3 = l3_of(cachep, nid);
-		kmm_plat_lock(&l3->list_lock);
+		kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
 		ret |= !list_empty(&l3->slabs_full) || !list_empty(&l3->slabs_partial);
-		kmm_plat_unlock(&l3->list_lock);
+		kmm_unlock(&l3->list_lock);
 	}
 	return ret;
 }
@@ -1314,7 +1371,7 @@ static void slabinfo_row(struct slab_cache *cachep, char *buf, size_t len)
 	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
 		struct kmem_list3 *l3 = l3_of(cachep, nid);
 		struct slab *slabp;
-		kmm_plat_lock(&l3->list_lock);
+		kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
 		list_for_each_entry(slabp, &l3->slabs_full, list) {
 			active_objs += cachep->num;
 			active_slabs++;
@@ -1327,7 +1384,7 @@ static void slabinfo_row(struct slab_cache *cachep, char *buf, size_t len)
 			num_slabs++;
 		if (l3->shared)
 			shared_avail += l3->shared->avail;
-		kmm_plat_unlock(&l3->list_lock);
+		kmm_unlock(&l3->list_lock);
 	}
 	num_slabs += active_slabs;
 	kmm_snprintf(buf, len, "%-17s %6lu %6lu %6u %4u %4d : tunables %4u %4u %4u : slabdata %6lu %6lu %6lu\n",
@@ -1345,7 +1402,7 @@ static void slab_slabinfo(struct kmm_textbuf *tb)
 		struct kmem_cache *s;
 		unsigned int k = 0;
 		bool found = false;
-		kmm_plat_lock(&slab_mutex);
+		kmm_lock(&slab_mutex, KMM_LC_SLAB_MUTEX);
 		list_for_each_entry(s, &slab_caches, list) {
 			if (k++ == i) {
 				slabinfo_row(SC(s), row, sizeof(row));
@@ -1353,7 +1410,7 @@ static void slab_slabinfo(struct kmm_textbuf *tb)
 				break;
 			}
 		}
-		kmm_plat_unlock(&slab_mutex);
+		kmm_unlock(&slab_mutex);
 		if (!found)
 			break;
 		kmm_tb_printf(tb, "%s", row);
@@ -1504,7 +1561,7 @@ static void check_caches(void *arg)
 	st->all_quiet = true;
 	for (int cpu = 0; cpu < kmm.nr_cpus; cpu++)
 		st->all_quiet &= st->quiet[cpu];
-	kmm_plat_lock(&slab_mutex);
+	kmm_lock(&slab_mutex, KMM_LC_SLAB_MUTEX);
 	list_for_each_entry(s, &slab_caches, list) {
 		struct slab_cache *cachep = SC(s);
 		if (s->magic != KMEM_CACHE_MAGIC) {
@@ -1513,14 +1570,14 @@ static void check_caches(void *arg)
 		}
 		for (int nid = 0; nid < kmm.nr_nodes && !st->err; nid++) {
 			struct kmem_list3 *l3 = l3_of(cachep, nid);
-			kmm_plat_lock(&l3->list_lock);
+			kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
 			st->err = check_node(cachep, nid, st);
-			kmm_plat_unlock(&l3->list_lock);
+			kmm_unlock(&l3->list_lock);
 		}
 		if (st->err)
 			break;
 	}
-	kmm_plat_unlock(&slab_mutex);
+	kmm_unlock(&slab_mutex);
 }
 
 static int slab_check(void)

@@ -83,6 +83,9 @@ struct kmem_cache {
 	char name[KMEM_CACHE_NAME_LEN];
 	struct list_head list;		/* slab_caches, under slab_mutex */
 	bool is_kmalloc;		/* one of the kmalloc size classes */
+	/* init_on_alloc= / init_on_free= for this cache: never with a
+	 * constructor or poisoning ([5.3+] slab_want_init_on_alloc/free) */
+	bool init_on_alloc, init_on_free;
 	/* statistics (the backend updates them; races are tolerated) */
 	unsigned long nr_allocs, nr_frees, nr_grown, nr_reaped, nr_errors;
 };

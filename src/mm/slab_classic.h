@@ -92,6 +92,10 @@ struct slab_cache {
 	unsigned int dflags;		/* CFLGS_OFF_SLAB */
 	struct slab_cache *slabp_cache;	/* off-slab descriptors come from here */
 	struct kmem_list3 *nodelists;	/* [nr_nodes] */
+	/* slab_random=on: a shuffled order of the num objects; each new slab
+	 * chains its free objects in this order from a random start
+	 * ([4.7+] CONFIG_SLAB_FREELIST_RANDOM); NULL: index order */
+	unsigned int *random_seq;
 };
 
 static inline struct slab_cache *SC(struct kmem_cache *s) { return (struct slab_cache *)s; }

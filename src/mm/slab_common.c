@@ -135,6 +135,8 @@ void slab_fill_common(struct kmem_cache *s, const char *name, unsigned int size,
 	s->allocflags = ((flags & SLAB_CACHE_DMA) ? __GFP_DMA : 0) | ((flags & SLAB_RECLAIM_ACCOUNT) ? __GFP_RECLAIMABLE : 0);
 	s->ctor = ctor;
 	s->is_kmalloc = (flags & SLAB_KMALLOC) != 0;
+	s->init_on_alloc = kmm.cfg.init_on_alloc && !ctor && !(flags & SLAB_POISON);
+	s->init_on_free = kmm.cfg.init_on_free && !ctor && !(flags & SLAB_POISON);
 	INIT_LIST_HEAD(&s->list);
 	s->magic = KMEM_CACHE_MAGIC;
 }
@@ -215,9 +217,9 @@ static struct kmem_cache *create_cache(const char *name, unsigned int size, unsi
 		}
 		return NULL;
 	}
-	kmm_plat_lock(&slab_mutex);
+	kmm_lock(&slab_mutex, KMM_LC_SLAB_MUTEX);
 	list_add(&s->list, &slab_caches);
-	kmm_plat_unlock(&slab_mutex);
+	kmm_unlock(&slab_mutex);
 	return s;
 }
 
@@ -287,11 +289,11 @@ void kmem_cache_destroy(struct kmem_cache *s)
 		return;
 	if (!cache_ok(s, "kmem_cache_destroy"))
 		return;
-	kmm_plat_lock(&slab_mutex);
+	kmm_lock(&slab_mutex, KMM_LC_SLAB_MUTEX);
 	bool linked = cache_linked(s);
 	if (linked && !s->is_kmalloc)
 		list_del_init(&s->list);
-	kmm_plat_unlock(&slab_mutex);
+	kmm_unlock(&slab_mutex);
 	if (!linked || s->is_kmalloc) {
 		kmm_error("invalid cache", "kmem_cache_destroy(%p): %s", (void *)s,
 			  linked ? "a kmalloc cache cannot be destroyed" : "not a cache made by kmem_cache_create");
@@ -301,9 +303,9 @@ void kmem_cache_destroy(struct kmem_cache *s)
 	if (live) {
 		kmm_error("objects remaining", "%s: %lu objects remaining on kmem_cache_destroy, cache kept:%s",
 			  s->name, live, l.buf);
-		kmm_plat_lock(&slab_mutex);
+		kmm_lock(&slab_mutex, KMM_LC_SLAB_MUTEX);
 		list_add(&s->list, &slab_caches);
-		kmm_plat_unlock(&slab_mutex);
+		kmm_unlock(&slab_mutex);
 		return;
 	}
 	WRITE_ONCE(s->magic, 0);

@@ -157,6 +157,7 @@
  *    6.4); K&R 8.7; Knuth vol. 1, 2.5 (next fit, "roving pointer").
  */
 #include "slab.h"
+#include "fork.h"
 
 /* ------------------------------------------------------------------ */
 /* Units, pages, constants                                             */
@@ -235,8 +236,8 @@ static struct {
 
 static struct slob_cache slob_cache_cache;	/* "kmem_cache": the descriptors (bootstrap) */
 
-#define slob_lock() kmm_plat_lock(&slob.lock)
-#define slob_unlock() kmm_plat_unlock(&slob.lock)
+#define slob_lock() kmm_lock(&slob.lock, KMM_LC_SLOB)
+#define slob_unlock() kmm_unlock(&slob.lock)
 
 static inline bool is_slob_page(const struct page *sp)
 {
@@ -375,15 +376,42 @@ static unsigned int map_find_next(const char *base, unsigned int from, unsigned 
 
 static inline slobidx_t *slob_word(char *base, unsigned int off) { return (slobidx_t *)(void *)(base + (size_t)off * SLOB_UNIT); }
 
+/*
+ * Free-block header words are stored encoded, as SLUB stores its free
+ * pointers ([4.14+] CONFIG_SLAB_FREELIST_HARDENED: ptr ^ s->random ^
+ * swab(ptr_addr)): word ^ key, the key folded from the per-boot secret
+ * XOR the byte-swapped physical address of the word.  A use after free or
+ * an overflow that writes a plausible header in plain text decodes to
+ * garbage, which slob_get's checks reject ("freelist corrupt") instead of
+ * following; and the headers no longer leak heap offsets in clear.
+ */
+static inline slobidx_t slob_key(const slobidx_t *w)
+{
+	unsigned long x = kmm.random_secret ^ __builtin_bswap64((uint64_t)((const char *)w - kmm.page_offset));
+	x ^= x >> 32;
+	x ^= x >> 16;
+	return (slobidx_t)x;
+}
+static inline int slob_word_get(const slobidx_t *w) { return (slobidx_t)(*w ^ slob_key(w)); }
+static inline void slob_word_set(slobidx_t *w, int v) { *w = (slobidx_t)((slobidx_t)v ^ slob_key(w)); }
+
+/* kmm_slob_word_key - white-box tests: the key of the header word at addr
+ * (a stored word is value ^ key). */
+int kmm_slob_word_key(const void *addr);
+int kmm_slob_word_key(const void *addr)
+{
+	return slob_key(addr);
+}
+
 /* set_slob - write the header of the free block at off. */
 static void set_slob(char *base, unsigned int off, unsigned int size, unsigned int next)
 {
 	slobidx_t *s = slob_word(base, off);
 	if (size > 1) {
-		s[0] = (slobidx_t)size;
-		s[1] = (slobidx_t)next;
+		slob_word_set(&s[0], (int)size);
+		slob_word_set(&s[1], (int)next);
 	} else {
-		s[0] = (slobidx_t)-(int)next;
+		slob_word_set(&s[0], -(int)next);
 	}
 }
 
@@ -401,7 +429,7 @@ static bool slob_get(char *base, unsigned int off, unsigned int *size, unsigned 
 		return false;
 	}
 	slobidx_t *s = slob_word(base, off);
-	int w0 = s[0];
+	int w0 = slob_word_get(&s[0]);
 	if (w0 < 0) {
 		sz = 1;
 		nx = -w0;
@@ -411,7 +439,7 @@ static bool slob_get(char *base, unsigned int off, unsigned int *size, unsigned 
 			*why = "block size runs past the page end";
 			return false;
 		}
-		nx = s[1];
+		nx = slob_word_get(&s[1]);
 	} else {
 		*why = "block size not positive";
 		return false;
@@ -909,7 +937,7 @@ static void *slob_kmalloc_small(size_t size, gfp_t gfp, int nid, void *caller)
 	rep_emit(&rep);
 	if (!m)
 		return NULL;
-	if (gfp & __GFP_ZERO)
+	if ((gfp & __GFP_ZERO) || (kmm.cfg.init_on_alloc && !(slob.kmalloc_debug & SLAB_POISON)))
 		kmm_memset(m + SLOB_MINALIGN, 0, size);
 	return m + SLOB_MINALIGN;
 }
@@ -997,6 +1025,8 @@ static void slob_kfree_small(struct page *page, const void *p, void *caller)
 	slob.kmalloc_live--;
 	slob.kmalloc_frees++;
 	size_t bsize = (size_t)kmalloc_block_units(size) * SLOB_UNIT;
+	if (kmm.cfg.init_on_free && !(dbg & SLAB_POISON))
+		kmm_memset(base + boff + SLOB_MINALIGN, 0, bsize - SLOB_MINALIGN);
 	if (dbg & SLAB_POISON)
 		kmm_memset(base + boff, POISON_FREE, bsize);
 	if (__slob_free(sp, boff / SLOB_UNIT, bsize, &rep)) {
@@ -1130,7 +1160,7 @@ static void *slob_cache_alloc(struct kmem_cache *s, gfp_t gfp, int nid, void *ca
 		slab_debug_alloc(s, slot, caller);
 	}
 	void *obj = slot_to_obj(s, slot);
-	if (gfp & __GFP_ZERO)
+	if ((gfp & __GFP_ZERO) || s->init_on_alloc)
 		kmm_memset(obj, 0, s->object_size);
 	if (s->ctor)	/* SLOB: at every allocation */
 		s->ctor(obj);
@@ -1211,6 +1241,8 @@ static void slob_cache_free_obj(struct slob_cache *sc, struct page *sp, void *ob
 	if (slot && (s->flags & SLAB_CONSISTENCY_CHECKS))
 		__slob_sanity(sp, &rep);	/* a bad page is taken out of use */
 	if (slot) {
+		if (s->init_on_free)
+			kmm_memset(base + slot + s->obj_offset, 0, s->object_size);
 		map_clear(base, slot);
 		sc->sc_live--;
 		if (__slob_free(sp, slot / SLOB_UNIT, s->size, &rep)) {
@@ -1720,9 +1752,9 @@ static int slob_init(void)
 	kmm_memset(&slob_cache_cache, 0, sizeof(slob_cache_cache));
 	slab_fill_common(&slob_cache_cache.c, "kmem_cache", sizeof(struct slob_cache), 0, 0, NULL);
 	slob_cache_setup(&slob_cache_cache);
-	kmm_plat_lock(&slab_mutex);
+	kmm_lock(&slab_mutex, KMM_LC_SLAB_MUTEX);
 	list_add(&slob_cache_cache.c.list, &slab_caches);
-	kmm_plat_unlock(&slab_mutex);
+	kmm_unlock(&slab_mutex);
 	return 0;
 }
 
@@ -1772,3 +1804,16 @@ const struct kmm_slab_ops kmm_slab_ops_slob = {
 	.kmalloc_caches = false,	/* kmalloc blocks come from slob_alloc */
 	.shutdown = slob_shutdown,
 };
+
+/* kmm_slob_fork - fork.c's hook (fork.h): slob_lock, when SLOB runs. */
+void kmm_slob_fork(enum kmm_fork_phase phase)
+{
+	if (kmm_slab_ops != &kmm_slab_ops_slob)
+		return;
+	if (phase == KMM_FORK_PREPARE)
+		kmm_plat_lock(&slob.lock);
+	else if (phase == KMM_FORK_PARENT)
+		kmm_plat_unlock(&slob.lock);
+	else
+		kmm_plat_lock_init(&slob.lock);
+}

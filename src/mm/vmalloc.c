@@ -109,6 +109,7 @@
  *    vmalloc_info_show); Adelson-Velsky and Landis (1962) for the trees.
  */
 #include "pgtable.h"
+#include "fork.h"
 #include <kmm/vmalloc.h>
 #include <kmm/slab.h>
 
@@ -500,7 +501,7 @@ static struct vmap_area *alloc_vmap_area(unsigned long size, unsigned long flags
 	if (!va)
 		return NULL;
 	for (;;) {
-		kmm_plat_lock(&vm.lock);
+		kmm_lock(&vm.lock, KMM_LC_VMAP_AREA);
 		struct vmap_area *fit = __find_lowest_fit(size);
 		if (fit) {
 			va->va_start = fit->va_start;
@@ -516,18 +517,18 @@ static struct vmap_area *alloc_vmap_area(unsigned long size, unsigned long flags
 			va->caller = caller;
 			__insert_by_start(&vm.busy, va);
 			vm.in_flight++;
-			kmm_plat_unlock(&vm.lock);
+			kmm_unlock(&vm.lock);
 			release_descriptors(&release);
 			return va;
 		}
 		if (purged || !vm.lazy.count) {
 			vm.nr_alloc_fail++;
-			kmm_plat_unlock(&vm.lock);
+			kmm_unlock(&vm.lock);
 			break;
 		}
 		__purge_lazy(&release);
 		purged = true;
-		kmm_plat_unlock(&vm.lock);
+		kmm_unlock(&vm.lock);
 		release_descriptors(&release);
 	}
 	release_descriptors(&release);
@@ -541,10 +542,10 @@ static struct vmap_area *alloc_vmap_area(unsigned long size, unsigned long flags
 /* The area is set up: visible to vfree and vmallocinfo. */
 static void publish_area(struct vmap_area *va)
 {
-	kmm_plat_lock(&vm.lock);
+	kmm_lock(&vm.lock, KMM_LC_VMAP_AREA);
 	va->flags &= ~VM_UNINITIALIZED;
 	vm.in_flight--;
-	kmm_plat_unlock(&vm.lock);
+	kmm_unlock(&vm.lock);
 }
 
 /*
@@ -556,7 +557,7 @@ static void free_vmap_area_lazy(struct vmap_area *va)
 {
 	VM_LIST_HEAD(release);
 
-	kmm_plat_lock(&vm.lock);
+	kmm_lock(&vm.lock, KMM_LC_VMAP_AREA);
 	avl_erase(&vm.busy, &va->node);
 	vm.in_flight--;
 	va->flags = 0;
@@ -567,7 +568,7 @@ static void free_vmap_area_lazy(struct vmap_area *va)
 	vm.lazy_nr += va_size(va) >> PAGE_SHIFT;
 	if (vm.lazy_nr > vm.lazy_max)
 		__purge_lazy(&release);
-	kmm_plat_unlock(&vm.lock);
+	kmm_unlock(&vm.lock);
 	release_descriptors(&release);
 }
 
@@ -790,23 +791,23 @@ static struct vmap_area *claim_area(const void *addr, const char *fn, bool want_
 			  (a & (PAGE_SIZE - 1)) ? "not page aligned" : "not in the vmalloc range");
 		return NULL;
 	}
-	kmm_plat_lock(&vm.lock);
+	kmm_lock(&vm.lock, KMM_LC_VMAP_AREA);
 	struct vmap_area *va = __find_busy(a);
 	if (unlikely(!va || (va->flags & (VM_UNINITIALIZED | VM_FREEING)))) {
-		kmm_plat_unlock(&vm.lock);
+		kmm_unlock(&vm.lock);
 		kmm_error("vfree nonexistent area", "%s(%p): not the start of a live vm area%s", fn, addr,
 			  va && (va->flags & VM_FREEING) ? " (being freed)" : "");
 		return NULL;
 	}
 	if (unlikely(!want_alloc && (va->flags & VM_ALLOC))) {
-		kmm_plat_unlock(&vm.lock);
+		kmm_unlock(&vm.lock);
 		kmm_error("invalid free", "%s(%p): area of %lu bytes was allocated by vmalloc: free it with vfree",
 			  fn, addr, va_size(va));
 		return NULL;
 	}
 	va->flags |= VM_FREEING;
 	vm.in_flight++;
-	kmm_plat_unlock(&vm.lock);
+	kmm_unlock(&vm.lock);
 	return va;
 }
 
@@ -961,10 +962,10 @@ static int report_vmallocinfo(kmm_emit_fn emit, void *ctx)
 	for (int pass = 0; pass < 2; pass++) {
 		unsigned long from = 0;
 		for (;;) {
-			kmm_plat_lock(&vm.lock);
+			kmm_lock(&vm.lock, KMM_LC_VMAP_AREA);
 			struct vmap_area *va = __first_from(pass ? &vm.lazy : &vm.busy, from, pass == 0);
 			if (!va) {
-				kmm_plat_unlock(&vm.lock);
+				kmm_unlock(&vm.lock);
 				break;
 			}
 			l.start = va->va_start;
@@ -979,7 +980,7 @@ static int report_vmallocinfo(kmm_emit_fn emit, void *ctx)
 			if (!l.lazy && kmm.nr_nodes > 1 && (va->flags & VM_ALLOC) && va->pages)
 				for (unsigned long i = 0; i < va->nr_pages; i++)
 					l.node_pages[page_nid(va->pages[i])]++;
-			kmm_plat_unlock(&vm.lock);
+			kmm_unlock(&vm.lock);
 			print_line(&tb, &l);
 			from = l.end;
 		}
@@ -1166,9 +1167,9 @@ static int vmalloc_check(void)
 
 	if (!vm_live())
 		return 0;
-	kmm_plat_lock(&vm.lock);
+	kmm_lock(&vm.lock, KMM_LC_VMAP_AREA);
 	ok = __vmalloc_check(why, sizeof(why));
-	kmm_plat_unlock(&vm.lock);
+	kmm_unlock(&vm.lock);
 	return ok ? 0 : kmm_check_fail("vmalloc", "%s", why);
 }
 
@@ -1182,9 +1183,9 @@ static void vmalloc_drain_all(void)
 	VM_LIST_HEAD(release);
 	if (!vm_live())
 		return;
-	kmm_plat_lock(&vm.lock);
+	kmm_lock(&vm.lock, KMM_LC_VMAP_AREA);
 	__purge_lazy(&release);
-	kmm_plat_unlock(&vm.lock);
+	kmm_unlock(&vm.lock);
 	release_descriptors(&release);
 }
 
@@ -1273,4 +1274,17 @@ int vmalloc_init(void)
 	kmm_register_report("vmallocinfo", report_vmallocinfo);
 	kmm_register_layer(&vmalloc_layer);
 	return 0;
+}
+
+/* kmm_vmalloc_fork - fork.c's hook (fork.h): vmap_area_lock. */
+void kmm_vmalloc_fork(enum kmm_fork_phase phase)
+{
+	if (!vm_live())
+		return;
+	if (phase == KMM_FORK_PREPARE)
+		kmm_plat_lock(&vm.lock);
+	else if (phase == KMM_FORK_PARENT)
+		kmm_plat_unlock(&vm.lock);
+	else
+		kmm_plat_lock_init(&vm.lock);
 }

@@ -710,10 +710,21 @@ void kmm_plat_relax(void)
 /* Time, logging, abort                                                */
 /* ------------------------------------------------------------------ */
 
+/* kmm_set_clock (kmm.h): a replacement clock for deterministic runs. */
+static uint64_t (*clock_override)(void);
+
+void kmm_set_clock(uint64_t (*now_ns)(void))
+{
+	__atomic_store_n(&clock_override, now_ns, __ATOMIC_RELEASE);
+}
+
 uint64_t kmm_plat_now_ns(void)
 {
 	struct timespec ts;
+	uint64_t (*override)(void) = __atomic_load_n(&clock_override, __ATOMIC_ACQUIRE);
 
+	if (override)
+		return override();
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
