@@ -9,6 +9,11 @@
 #   make bench          Release build in build-bench/, run bench/run.sh:
 #                       results table in build-bench/results.md
 #                       (make bench BENCH_ARGS=--quick for a short run)
+#   make fuzz           libFuzzer targets (clang) in build-fuzz/, each run
+#                       FUZZ_SECONDS (default 600) from fuzz/corpus/
+#   make fuzz-smoke     the same, 20 s per target (CI: about a minute)
+#   make test-valgrind  Valgrind build (KMM_VALGRIND=ON) in build-valgrind/,
+#                       the unit tests under memcheck (slow: not in CI)
 #   make install PREFIX=/usr/local
 #   make clean          remove every build directory
 #
@@ -23,12 +28,15 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 CTEST_ARGS ?=
 BENCH_ARGS ?=
+FUZZ_CC    ?= clang
+FUZZ_SECONDS ?= 600
+VALGRIND   ?= valgrind
 
 # TSan (gcc 12) cannot cope with the large mmap randomisation of recent
 # kernels; running without address-space randomisation avoids it.
 NORAND := $(shell setarch $$(uname -m) -R true >/dev/null 2>&1 && echo "setarch $$(uname -m) -R")
 
-.PHONY: all build run test test-asan test-tsan freestanding bench install clean check-cmake
+.PHONY: all build run test test-asan test-tsan test-valgrind freestanding bench fuzz fuzz-smoke install clean check-cmake
 
 all: build
 
@@ -84,8 +92,36 @@ bench: check-cmake
 	$(CMAKE) --build build-bench -j$(JOBS)
 	sh bench/run.sh build-bench $(BENCH_ARGS)
 
+# Fuzzing: clang with its libFuzzer runtime (fuzz/have-libfuzzer.sh installs
+# Debian's libclang-rt-14-dev when it can; without it the targets are
+# skipped with a message, not failed).
+define fuzz_run
+	@if ! sh fuzz/have-libfuzzer.sh $(FUZZ_CC); then \
+	  echo "fuzz: SKIPPED - $(FUZZ_CC) cannot build libFuzzer targets (install clang and libclang-rt-14-dev)"; \
+	else \
+	  CC=$(FUZZ_CC) $(CMAKE) -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=$(FUZZ_CC) \
+	    -DKMM_FUZZ=ON -DKMM_BUILD_TESTS=OFF -DKMM_BENCH=OFF $(CMAKE_ARGS) && \
+	  $(CMAKE) --build build-fuzz -j$(JOBS) --target fuzz_ops_slab fuzz_ops_slob fuzz_bootline && \
+	  sh fuzz/run.sh build-fuzz $(1); \
+	fi
+endef
+
+fuzz: check-cmake
+	$(call fuzz_run,$(FUZZ_SECONDS))
+
+fuzz-smoke: check-cmake
+	$(call fuzz_run,20)
+
+# Memcheck understands pages and slab objects through the client requests of
+# src/mm/annotate.h (KMM_VALGRIND=ON); every unit test runs under it.
+test-valgrind: check-cmake
+	@command -v $(VALGRIND) >/dev/null 2>&1 || { echo "make: $(VALGRIND) not found (apt-get install valgrind)"; exit 1; }
+	$(call build_in,build-valgrind,-DKMM_VALGRIND=ON -DKMM_BENCH=OFF \
+	  "-DCMAKE_CROSSCOMPILING_EMULATOR=$(VALGRIND);-q;--error-exitcode=99;--leak-check=no;--track-origins=no")
+	cd build-valgrind && KMM_TEST_VALGRIND=1 $(CTEST) --output-on-failure -j2 -L unit -E freestanding $(CTEST_ARGS)
+
 install: build
 	$(CMAKE) --install build --prefix "$(PREFIX)"
 
 clean:
-	rm -rf build build-asan build-tsan build-bench
+	rm -rf build build-asan build-tsan build-bench build-fuzz build-valgrind

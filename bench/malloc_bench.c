@@ -15,15 +15,17 @@
  *       tests/programs (DIR): setup once, then the "run" phase timed under
  *       each allocator (KMM_BENCH_PRELOAD), each run checked by "verify".
  *
- * Micro workloads (ns per operation; an operation is one malloc and one
- * free unless said otherwise):
+ * Micro workloads (ns of thread CPU time per operation - user + system,
+ * so that preemption on a shared machine does not count; an operation is
+ * one malloc and one free unless said otherwise):
  *   pairs      malloc + free at once, sizes 16..256 in steps of 16
  *   batch      1000 mallocs (16..256), then 1000 frees, repeated
  *   mixed      a live working set of 8192 blocks, 8..4096 bytes (most
  *              small): each op frees a random block and allocates another,
  *              touching its first and last byte
- *   prodcons   one thread allocates 16..512 bytes, another frees them
- *              (a ring of 4096): cross-thread frees
+ *   prodcons   one thread allocates 16..512 bytes in batches of 512,
+ *              another frees them: cross-thread frees (ns per block: the
+ *              CPU time of both threads)
  *   threads2   two threads, each running "mixed" on its own set (ns per op
  *              per thread)
  *   large      blocks of 64 KiB..4 MiB, a working set of 16: each op frees
@@ -52,6 +54,16 @@ static double now_s(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* CPU time of the calling thread (user + system): what a workload's
+ * timings use, so that a thread preempted by another job on this shared
+ * machine is not charged for the time it did not run. */
+static double cpu_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
@@ -88,7 +100,7 @@ struct result {
 static struct result w_pairs(double secs)
 {
 	unsigned long ops = 0;
-	double t0 = now_s(), t;
+	double t0 = cpu_s(), t;
 	do {
 		for (int i = 0; i < 100000; i++) {
 			void *p = malloc(16 + (size_t)(i & 15) * 16);
@@ -96,7 +108,7 @@ static struct result w_pairs(double secs)
 			free(p);
 		}
 		ops += 100000;
-	} while ((t = now_s()) - t0 < secs);
+	} while ((t = cpu_s()) - t0 < secs);
 	return (struct result){ (t - t0) * 1e9 / (double)ops, ops };
 }
 
@@ -105,7 +117,7 @@ static struct result w_batch(double secs)
 	enum { N = 1000 };
 	static void *v[N];
 	unsigned long ops = 0;
-	double t0 = now_s(), t;
+	double t0 = cpu_s(), t;
 	do {
 		for (int r = 0; r < 100; r++) {
 			for (int i = 0; i < N; i++) {
@@ -116,7 +128,7 @@ static struct result w_batch(double secs)
 				free(v[i]);
 		}
 		ops += 100 * N;
-	} while ((t = now_s()) - t0 < secs);
+	} while ((t = cpu_s()) - t0 < secs);
 	return (struct result){ (t - t0) * 1e9 / (double)ops, ops };
 }
 
@@ -138,7 +150,7 @@ static void *mixed_thread(void *argp)
 		v[i][0] = v[i][n - 1] = 1;
 	}
 	unsigned long ops = 0;
-	double t0 = now_s(), t;
+	double t0 = cpu_s(), t;
 	do {
 		for (int i = 0; i < 50000; i++) {
 			unsigned k = (unsigned)(rnd(&s) % N);
@@ -148,7 +160,7 @@ static void *mixed_thread(void *argp)
 			v[k][0] = v[k][n - 1] = 1;
 		}
 		ops += 50000;
-	} while ((t = now_s()) - t0 < a->secs);
+	} while ((t = cpu_s()) - t0 < a->secs);
 	a->res = (struct result){ (t - t0) * 1e9 / (double)ops, ops };
 	for (int i = 0; i < N; i++)
 		free(v[i]);
@@ -174,56 +186,77 @@ static struct result w_threads2(double secs)
 	return (struct result){ (a[0].res.ns + a[1].res.ns) / 2, a[0].res.ops + a[1].res.ops };
 }
 
-#define RING 4096
+/* producer / consumer: the producer fills batches of BATCH blocks and
+ * queues them (mutex + condition variable, QDEPTH batches at most); the
+ * consumer frees every block of a batch.  ns per block = the CPU time of
+ * both threads / blocks (waiting is not counted). */
+#define BATCH 512
+#define QDEPTH 8
 static struct {
-	void *slot[RING];
-	_Alignas(64) unsigned long head;	/* producer */
-	_Alignas(64) unsigned long tail;	/* consumer */
-	_Alignas(64) volatile int stop;
-} ring;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	void **q[QDEPTH];
+	unsigned long head, tail;	/* batches queued / taken */
+	int stop;
+	double consumer_cpu;
+} pc = { PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, { 0 }, 0, 0, 0, 0 };
 
 static void *consumer(void *arg)
 {
-	unsigned long *freed = arg;
+	(void)arg;
+	double c0 = cpu_s();
 	for (;;) {
-		unsigned long h = __atomic_load_n(&ring.head, __ATOMIC_ACQUIRE);
-		if (ring.tail == h) {
-			if (ring.stop && ring.tail == __atomic_load_n(&ring.head, __ATOMIC_ACQUIRE))
-				break;
-			continue;
+		pthread_mutex_lock(&pc.lock);
+		while (pc.tail == pc.head && !pc.stop)
+			pthread_cond_wait(&pc.cond, &pc.lock);
+		if (pc.tail == pc.head && pc.stop) {
+			pthread_mutex_unlock(&pc.lock);
+			break;
 		}
-		while (ring.tail != h) {
-			free(ring.slot[ring.tail % RING]);
-			ring.tail++;
-		}
-		__atomic_store_n(&ring.tail, ring.tail, __ATOMIC_RELEASE);
-		*freed = ring.tail;
+		void **batch = pc.q[pc.tail % QDEPTH];
+		pc.tail++;
+		pthread_cond_broadcast(&pc.cond);
+		pthread_mutex_unlock(&pc.lock);
+		for (int i = 0; i < BATCH; i++)
+			free(batch[i]);
 	}
+	pc.consumer_cpu = cpu_s() - c0;
 	return NULL;
 }
 
 static struct result w_prodcons(double secs)
 {
-	unsigned long freed = 0, ops = 0;
+	static void *batches[QDEPTH + 2][BATCH];	/* queued, being freed, being filled */
+	unsigned long ops = 0, n = 0;
 	pthread_t t;
 	uint64_t s = 42;
-	pthread_create(&t, NULL, consumer, &freed);
-	double t0 = now_s(), tn;
+	pc.head = pc.tail = 0;
+	pc.stop = 0;
+	pthread_create(&t, NULL, consumer, NULL);
+	double t0 = cpu_s(), w0 = now_s();
 	do {
-		for (int i = 0; i < 10000; i++) {
-			while (ring.head - __atomic_load_n(&ring.tail, __ATOMIC_ACQUIRE) >= RING)
-				;
+		void **batch = batches[n++ % (QDEPTH + 2)];
+		for (int i = 0; i < BATCH; i++) {
 			char *p = malloc(16 + rnd(&s) % 497);
 			p[0] = 1;
-			ring.slot[ring.head % RING] = p;
-			__atomic_store_n(&ring.head, ring.head + 1, __ATOMIC_RELEASE);
+			batch[i] = p;
 		}
-		ops += 10000;
-	} while ((tn = now_s()) - t0 < secs);
-	ring.stop = 1;
+		pthread_mutex_lock(&pc.lock);
+		while (pc.head - pc.tail >= QDEPTH)
+			pthread_cond_wait(&pc.cond, &pc.lock);
+		pc.q[pc.head % QDEPTH] = batch;
+		pc.head++;
+		pthread_cond_broadcast(&pc.cond);
+		pthread_mutex_unlock(&pc.lock);
+		ops += BATCH;
+	} while (cpu_s() - t0 < secs && now_s() - w0 < 20 * secs);
+	double prod = cpu_s() - t0;
+	pthread_mutex_lock(&pc.lock);
+	pc.stop = 1;
+	pthread_cond_broadcast(&pc.cond);
+	pthread_mutex_unlock(&pc.lock);
 	pthread_join(t, NULL);
-	tn = now_s();
-	return (struct result){ (tn - t0) * 1e9 / (double)ops, ops };
+	return (struct result){ (prod + pc.consumer_cpu) * 1e9 / (double)ops, ops };
 }
 
 static struct result w_large(double secs)
@@ -233,7 +266,7 @@ static struct result w_large(double secs)
 	size_t sz[N] = { 0 };
 	uint64_t s = 99;
 	unsigned long ops = 0;
-	double t0 = now_s(), t;
+	double t0 = cpu_s(), t;
 	do {
 		for (int i = 0; i < 200; i++) {
 			unsigned k = (unsigned)(rnd(&s) % N);
@@ -249,7 +282,7 @@ static struct result w_large(double secs)
 				v[k][o] = 1;
 		}
 		ops += 200;
-	} while ((t = now_s()) - t0 < secs);
+	} while ((t = cpu_s()) - t0 < secs);
 	for (int i = 0; i < N; i++)
 		free(v[i]);
 	(void)sz;
@@ -264,7 +297,7 @@ static const struct {
 	{ "pairs", w_pairs, "malloc+free pairs, 16-256 B" },
 	{ "batch", w_batch, "1000 mallocs then 1000 frees, 16-256 B" },
 	{ "mixed", w_mixed, "8-4096 B, 8192 live blocks, random replace" },
-	{ "prodcons", w_prodcons, "producer mallocs, consumer frees (2 threads)" },
+	{ "prodcons", w_prodcons, "producer mallocs, consumer frees, batches of 512 (2 threads)" },
 	{ "threads2", w_threads2, "2 threads, each mixed on its own set" },
 	{ "large", w_large, "64 KiB-4 MiB blocks, 16 live, 1 byte per page written" },
 };

@@ -30,6 +30,27 @@
 #define KT_SANITIZED 0
 #endif
 
+#ifdef __SANITIZE_ADDRESS__
+#include <sanitizer/asan_interface.h>
+#endif
+#ifdef KMM_VALGRIND
+#include <valgrind/memcheck.h>
+#endif
+
+/* The test touches freed memory on purpose (a use after free it provokes,
+ * or freed frames it reads back): tell ASan / memcheck, which kmm's
+ * annotations (src/mm/annotate.h) made watch that memory. */
+static inline void kt_unpoison(const void *p, size_t n)
+{
+#ifdef __SANITIZE_ADDRESS__
+	__asan_unpoison_memory_region(p, n);
+#endif
+#ifdef KMM_VALGRIND
+	VALGRIND_MAKE_MEM_DEFINED(p, n);
+#endif
+	(void)p, (void)n;
+}
+
 /* Every test boots with the lock order validator on (lockdep.c) when
  * KMM_TEST_LOCKDEP is set (CTest sets it for every test), whatever its
  * command line says about it. */

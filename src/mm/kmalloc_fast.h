@@ -41,6 +41,7 @@
 #define KMM_KMALLOC_FAST_H
 
 #include "slab_classic.h"
+#include "annotate.h"
 
 /* The backend is SLAB and no fault attribute is armed. */
 static inline bool kmm_fast_paths_ok(void)
@@ -51,7 +52,10 @@ static inline bool kmm_fast_paths_ok(void)
 /* A cache the fast paths may serve: per-slot arrays, no debug flag. */
 static inline bool kmm_cache_fast_ok(const struct kmem_cache *s)
 {
-	return s && ((const struct slab_cache *)s)->array && !(s->flags & SLAB_DEBUG_FLAGS) && !s->ctor;
+	/* init_on_alloc= / init_on_free= and the ASan / Valgrind annotations
+	 * (annotate.h) are done by slab.c's paths only */
+	return s && ((const struct slab_cache *)s)->array && !(s->flags & SLAB_DEBUG_FLAGS) && !s->ctor &&
+	       !s->init_on_alloc && !s->init_on_free && !KMM_ANNOTATE;
 }
 
 /* The calling thread's slot, or NULL (no slot yet: the slow path binds one).
@@ -70,17 +74,17 @@ static inline unsigned int kmm_fast_obj_index(const struct slab_cache *cachep, c
 }
 
 /*
- * kmm_cache_alloc_fast - an object of cachep from the calling thread's
- * slot array, or NULL when that needs more than a pop (no slot, array
- * empty, a remote drain pending, nested use).  cachep passed
- * kmm_cache_fast_ok.
+ * kmm_array_alloc_fast - pop an object of cachep from ac, slot c's array
+ * of that cache (c is the calling thread's slot; the caller may keep the
+ * array's address: it does not change while the cache lives), or NULL when
+ * that needs more than a pop (array empty, a remote drain pending, nested
+ * use).  cachep passed kmm_cache_fast_ok.
  */
-static inline __attribute__((always_inline)) void *kmm_cache_alloc_fast(struct slab_cache *cachep)
+static inline __attribute__((always_inline)) void *kmm_array_alloc_fast(struct slab_cache *cachep, struct kmm_cpu *c,
+									 struct array_cache *ac)
 {
-	struct kmm_cpu *c = kmm_fast_slot();
-	if (unlikely(!c) || unlikely(!kmm_cpu_enter(c)))
+	if (unlikely(!kmm_cpu_enter(c)))
 		return NULL;
-	struct array_cache *ac = cachep->array[c->cpu];
 	unsigned int avail = ac->avail;
 	if (unlikely(!avail)) {
 		kmm_cpu_exit(c);
@@ -95,6 +99,20 @@ static inline __attribute__((always_inline)) void *kmm_cache_alloc_fast(struct s
 			 __ATOMIC_RELAXED);
 	kmm_cpu_exit(c);
 	return obj;
+}
+
+/*
+ * kmm_cache_alloc_fast - an object of cachep from the calling thread's
+ * slot array, or NULL when that needs more than a pop (no slot, array
+ * empty, a remote drain pending, nested use).  cachep passed
+ * kmm_cache_fast_ok.
+ */
+static inline __attribute__((always_inline)) void *kmm_cache_alloc_fast(struct slab_cache *cachep)
+{
+	struct kmm_cpu *c = kmm_fast_slot();
+	if (unlikely(!c))
+		return NULL;
+	return kmm_array_alloc_fast(cachep, c, cachep->array[c->cpu]);
 }
 
 /*
@@ -138,7 +156,8 @@ static inline __attribute__((always_inline)) bool __kmm_kfree_fast(const void *p
 	if (unlikely(!(page_flags_read(page) & (1UL << PG_slab))))
 		return false;
 	struct slab_cache *cachep = SC(page->slab_cache);
-	if (unlikely(cachep->common.flags & SLAB_DEBUG_FLAGS) || unlikely(!cachep->array))
+	if (unlikely(cachep->common.flags & SLAB_DEBUG_FLAGS) || unlikely(!cachep->array) ||
+	    unlikely(cachep->common.init_on_free) || KMM_ANNOTATE)
 		return false;
 	struct slab *slabp = page->slab_mgmt;
 	size_t off = (size_t)((const char *)p - (const char *)slabp->s_mem);

@@ -86,6 +86,9 @@ void kmm_lockdep_set_default(bool on)
 void kmm_lockdep_boot(int mode)
 {
 	bool on = mode > 0 || (mode < 0 && (lockdep_default || KMM_DEBUG >= 2));
+	/* a new machine, new locks: the order history starts again */
+	kmm_memset(order_seen, 0, sizeof(order_seen));
+	kmm_memset(order_reported, 0, sizeof(order_reported));
 	WRITE_ONCE(kmm_lockdep_on, on);
 }
 

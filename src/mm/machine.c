@@ -49,6 +49,7 @@
  */
 #include "internal.h"
 #include "slab.h"
+#include "annotate.h"
 
 struct kmm_machine kmm;
 
@@ -881,8 +882,12 @@ static void teardown(void)
 	}
 	if (kmm.page_offset)
 		kmm_plat_unmap(kmm.page_offset, kmm.max_low_pfn);
-	if (kmm.va_base)
+	if (kmm.va_base) {
+		/* ASan: free pages were poisoned (annotate.h); the next machine
+		 * may get the same addresses */
+		kmm_asan_unpoison(kmm.va_base, kmm.va_size);
 		kmm_plat_va_release(kmm.va_base, kmm.va_size);
+	}
 	kmm_plat_mem_close();
 	unsigned long gen = kmm.boot_gen;
 	struct kmm_config cfg = kmm.cfg;

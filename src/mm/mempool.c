@@ -121,7 +121,10 @@ static bool slab_object_owned(struct kmem_cache *s, const void *e)
 	if (!kmm_is_linear_addr(e))
 		return false;
 	struct page *page = compound_head(kmm_pfn_to_page(kmm_virt_to_pfn(e)));
-	return PageSlab(page) && kmm_slab_ops && kmm_slab_ops->page_cache(page) == s;
+	/* the page's cache, and a live object start there (an interior
+	 * pointer would pass the page test and drop outstanding) */
+	return PageSlab(page) && kmm_slab_ops && kmm_slab_ops->page_cache(page) == s &&
+	       kmm_slab_ops->object_live(kmm_pfn_to_page(kmm_virt_to_pfn(e)), e);
 }
 
 static bool kmalloc_object_owned(size_t size, const void *e)
@@ -131,7 +134,7 @@ static bool kmalloc_object_owned(size_t size, const void *e)
 	struct page *page = compound_head(kmm_pfn_to_page(kmm_virt_to_pfn(e)));
 	if (PageLargeKmalloc(page))
 		return e == kmm_pfn_to_virt(kmm_page_to_pfn(page)) && (PAGE_SIZE << page->alloc_order) >= size;
-	if (!PageSlab(page) || !kmm_slab_ops)
+	if (!PageSlab(page) || !kmm_slab_ops || !kmm_slab_ops->object_live(kmm_pfn_to_page(kmm_virt_to_pfn(e)), e))
 		return false;
 	struct kmem_cache *s = kmm_slab_ops->page_cache(page);
 	if (s)

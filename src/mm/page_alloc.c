@@ -59,6 +59,7 @@
  *    and the page is left alone (leaked rather than corrupting the lists).
  */
 #include "internal.h"
+#include "annotate.h"
 
 /* alloc_flags */
 #define ALLOC_WMARK_MASK      0x03u	/* WMARK_MIN / LOW / HIGH */
@@ -293,6 +294,8 @@ void kmm_prep_new_page(struct page *page, unsigned int order, gfp_t gfp, bool wa
 	page->_refcount = 1;
 	page->alloc_order = (unsigned char)order;
 	page->private = 0;
+	if (KMM_ANNOTATE && kmm_is_lowmem_pfn(kmm_page_to_pfn(page)))
+		kmm_ann_pages_alloc(kmm_pfn_to_virt(kmm_page_to_pfn(page)), PAGE_SIZE << order);
 	/* init_on_alloc=1 zeroes every block ([5.3+] want_init_on_alloc),
 	 * except where init_on_free=1 zeroed it already */
 	if (((gfp & __GFP_ZERO) || (kmm.cfg.init_on_alloc && !kmm.cfg.init_on_free)) && !was_reported)
@@ -566,8 +569,14 @@ void kmm_free_pages_prepared(struct page *page, unsigned int order)
 	page->private = 0;
 	page->mapping = NULL;
 	page->index = 0;
-	if (unlikely(kmm.cfg.init_on_free))	/* [5.3+] init_on_free=1 */
+	bool lowmem = kmm_is_lowmem_pfn(kmm_page_to_pfn(page));
+	if (unlikely(kmm.cfg.init_on_free)) {	/* [5.3+] init_on_free=1 */
+		if (KMM_ANNOTATE && lowmem)	/* a slab's free objects were off limits */
+			kmm_ann_pages_alloc(kmm_pfn_to_virt(kmm_page_to_pfn(page)), PAGE_SIZE << order);
 		clear_frames(page, order);
+	}
+	if (KMM_ANNOTATE && lowmem)
+		kmm_ann_pages_free(kmm_pfn_to_virt(kmm_page_to_pfn(page)), PAGE_SIZE << order);
 
 	struct kmm_cpu *c = kmm_cpu_get();
 	kmm_count_event(c, PGFREE, 1UL << order);

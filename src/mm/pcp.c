@@ -384,9 +384,17 @@ void kmm_drain_all(void)
 	if (!kmm.booted)
 		return;
 	pcp_drain_all();
-	for (int i = kmm_nr_layers - 1; i >= 0; i--)
-		if (kmm_layers[i]->drain_all)
-			kmm_layers[i]->drain_all();
+	/* the layers' drains free objects and pages (vmalloc's lazily freed
+	 * descriptors, empty slabs), which land in this thread's CPU slot:
+	 * drain it again, and run the layers a second time for the slabs
+	 * those objects emptied */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int i = kmm_nr_layers - 1; i >= 0; i--)
+			if (kmm_layers[i]->drain_all)
+				kmm_layers[i]->drain_all();
+		if (pass == 0)
+			pcp_drain_all();
+	}
 	/* exact accounting: the HIGHATOMIC reserve goes back too, so fully
 	 * free pageblocks merge into the blocks they came from */
 	for (int nid = 0; nid < kmm.nr_nodes; nid++)

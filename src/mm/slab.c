@@ -89,6 +89,7 @@
  *    Allocator: An Object-Caching Kernel Memory Allocator" (USENIX 1994).
  */
 #include "slab_classic.h"
+#include "annotate.h"
 
 #define BATCHREFILL_LIMIT 16
 #define BOOT_SHARED_FACTOR 8
@@ -144,6 +145,14 @@ static inline unsigned int obj_to_index(struct slab_cache *cachep, struct slab *
 				 cachep->reciprocal_buffer_size);
 }
 static inline bool off_slab(struct slab_cache *cachep) { return cachep->dflags & CFLGS_OFF_SLAB; }
+/* annotate.h hooks for this cache?  Not with red zones, poisoning or user
+ * tracking: those read and write their free objects' slots themselves. */
+static inline bool ann_cache(const struct kmem_cache *s)
+{
+	/* nor the cache of caches: "invalid cache" reads a freed descriptor's magic */
+	return KMM_ANNOTATE && !(s->flags & (SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER)) &&
+	       s != &cache_cache.sc.common;
+}
 static inline struct kmem_list3 *l3_of(struct slab_cache *cachep, int nid) { return &cachep->nodelists[nid]; }
 static inline void bufctl_set(struct slab *slabp, unsigned int idx, kmem_bufctl_t v)
 {
@@ -380,6 +389,8 @@ static void cache_init_objs(struct slab_cache *cachep, struct slab *slabp)
 		if (s->ctor && !poison)	/* with poison: at each allocation instead */
 			s->ctor(obj);
 		bufctl[i] = i + 1;
+		if (ann_cache(s))
+			kmm_ann_reserve(obj, cachep->buffer_size);	/* free: no access until handed out */
 	}
 	bufctl[n - 1] = BUFCTL_END;
 	slabp->free = 0;
@@ -850,6 +861,8 @@ static __attribute__((noinline)) void *slab_alloc_slow(struct slab_cache *cachep
 			break;
 		quarantine(cachep, obj);	/* reported; never handed out */
 	}
+	if (ann_cache(s))
+		kmm_ann_obj_alloc(obj, s->object_size, s->ctor != NULL);
 	if (s->ctor && (s->flags & SLAB_POISON))
 		s->ctor(obj);
 	if ((flags & __GFP_ZERO) || s->init_on_alloc)
@@ -872,6 +885,8 @@ static inline void *slab_alloc(struct slab_cache *cachep, gfp_t flags, int nid, 
 				ac->touched = 1;
 				bufctl_set(slabp, obj_to_index(cachep, slabp, obj), state);
 				kmm_cpu_exit(c);
+				if (KMM_ANNOTATE)
+					kmm_ann_obj_alloc(obj, s->object_size, s->ctor != NULL);
 				if (unlikely((flags & __GFP_ZERO) || s->init_on_alloc))
 					kmm_memset(obj, 0, s->object_size);
 				return obj;
@@ -965,6 +980,8 @@ static void slab_free(struct slab_cache *cachep, void *obj, void *caller, kmem_b
 
 	if (unlikely(s->init_on_free))
 		kmm_memset(obj, 0, s->object_size);
+	if (ann_cache(s))
+		kmm_ann_obj_free(obj, s->object_size);
 	int node = slabp->nodeid;
 	/* internal frees (descriptors, arrays: slab and cache teardown) skip
 	 * the arrays, so a shrink leaves nothing cached behind it */
@@ -1361,6 +1378,11 @@ static struct kmem_cache *slab_page_cache(struct page *page)
 	return page->slab_cache;
 }
 
+static bool slab_object_live(struct page *page, const void *p)
+{
+	return slab_ksize_small(page, p) != 0;	/* silent: a live object boundary */
+}
+
 /* ------------------------------------------------------------------ */
 /* slabinfo, meminfo                                                   */
 /* ------------------------------------------------------------------ */
@@ -1693,6 +1715,7 @@ const struct kmm_slab_ops kmm_slab_ops_slab = {
 	.kfree_small = slab_kfree_small,
 	.ksize_small = slab_ksize_small,
 	.page_cache = slab_page_cache,
+	.object_live = slab_object_live,
 	.drain_slot = slab_drain_slot,
 	.shrink_all = slab_shrink_all,
 	.check = slab_check,

@@ -126,6 +126,9 @@ struct kmm_slab_ops {
 	void (*slabinfo)(struct kmm_textbuf *tb);	/* the rows (header printed by the front) */
 	unsigned long (*reclaimable_pages)(void);	/* meminfo SReclaimable */
 	unsigned long (*unreclaimable_pages)(void);	/* meminfo SUnreclaim */
+	/* is p the start of a live object (or kmalloc block) of this PG_slab
+	 * page?  Never reports: an ownership test (mempool's slab_debug=F) */
+	bool (*object_live)(struct page *page, const void *p);
 	/* optional (NULL / false where a backend has no use for them): */
 	bool kmalloc_caches;		/* kmalloc_init creates the kmalloc-N caches (SLAB) */
 	int (*late_init)(void);		/* after kmalloc_init: per-CPU caches on; 0 or -ENOMEM */

@@ -158,6 +158,7 @@
  */
 #include "slab.h"
 #include "fork.h"
+#include "annotate.h"
 
 /* ------------------------------------------------------------------ */
 /* Units, pages, constants                                             */
@@ -250,6 +251,14 @@ static inline struct slob_cache *slob_owner(const struct page *sp) { return (str
 static inline const char *owner_name(const struct slob_cache *sc) { return sc ? sc->c.name : SLOB_KMALLOC_NAME; }
 static inline slab_flags_t owner_debug(const struct slob_cache *sc) { return sc ? sc->c.flags : slob.kmalloc_debug; }
 static inline bool owner_poisoned(const struct slob_cache *sc) { return owner_debug(sc) & SLAB_POISON; }
+/* annotate.h hooks for this owner's pages?  Not with red zones, poisoning
+ * or user tracking: those read and write free memory themselves. */
+static inline bool owner_annotated(const struct slob_cache *sc)
+{
+	/* nor the cache of caches: "invalid cache" reads a freed descriptor's magic */
+	return KMM_ANNOTATE && !(owner_debug(sc) & (SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER)) &&
+	       sc != &slob_cache_cache;
+}
 
 static inline struct list_head *slob_list_for(size_t size)
 {
@@ -393,7 +402,11 @@ static inline slobidx_t slob_key(const slobidx_t *w)
 	return (slobidx_t)x;
 }
 static inline int slob_word_get(const slobidx_t *w) { return (slobidx_t)(*w ^ slob_key(w)); }
-static inline void slob_word_set(slobidx_t *w, int v) { *w = (slobidx_t)((slobidx_t)v ^ slob_key(w)); }
+static inline void slob_word_set(slobidx_t *w, int v)
+{
+	kmm_ann_meta(w, sizeof(*w));	/* a header in free (annotated) memory */
+	*w = (slobidx_t)((slobidx_t)v ^ slob_key(w));
+}
 
 /* kmm_slob_word_key - white-box tests: the key of the header word at addr
  * (a stored word is value ^ key). */
@@ -606,6 +619,7 @@ static char *__slob_claim(struct page *sp, unsigned int off, size_t size, struct
 	}
 	bool rz = slob.kmalloc_debug & SLAB_RED_ZONE;
 	struct slob_khdr *h = (struct slob_khdr *)(void *)b;
+	kmm_ann_meta(h, sizeof(*h));
 	h->size = (unsigned int)(size - SLOB_MINALIGN - (rz ? SLOB_KMALLOC_RZ : 0));
 	h->check = slob_khdr_check(h->size, off * SLOB_UNIT);
 	if (rz)
@@ -676,6 +690,8 @@ static void *slob_alloc(size_t size, gfp_t gfp, unsigned int align, int node, un
 		kmm_memset(b, 0, SLOB_MAP_BYTES);
 		if (poison)
 			kmm_memset(b + SLOB_MAP_BYTES, POISON_FREE, SLOB_USABLE);
+		if (owner_annotated(owner))
+			kmm_ann_reserve(b + SLOB_MAP_BYTES, SLOB_USABLE);	/* free: no access */
 		slob_lock();
 		SetPageSlab(sp);
 		sp->page_aux2 = SLOB_PG_SIG;
@@ -937,6 +953,8 @@ static void *slob_kmalloc_small(size_t size, gfp_t gfp, int nid, void *caller)
 	rep_emit(&rep);
 	if (!m)
 		return NULL;
+	if (owner_annotated(NULL))	/* the usable size: ksize */
+		kmm_ann_obj_alloc(m + SLOB_MINALIGN, (size_t)SLOB_UNITS(size) * SLOB_UNIT, 0);
 	if ((gfp & __GFP_ZERO) || (kmm.cfg.init_on_alloc && !(slob.kmalloc_debug & SLAB_POISON)))
 		kmm_memset(m + SLOB_MINALIGN, 0, size);
 	return m + SLOB_MINALIGN;
@@ -1027,6 +1045,10 @@ static void slob_kfree_small(struct page *page, const void *p, void *caller)
 	size_t bsize = (size_t)kmalloc_block_units(size) * SLOB_UNIT;
 	if (kmm.cfg.init_on_free && !(dbg & SLAB_POISON))
 		kmm_memset(base + boff + SLOB_MINALIGN, 0, bsize - SLOB_MINALIGN);
+	if (owner_annotated(NULL)) {
+		kmm_ann_obj_free(base + boff + SLOB_MINALIGN, size);
+		kmm_ann_reserve(base + boff, bsize);	/* the header and the slack too */
+	}
 	if (dbg & SLAB_POISON)
 		kmm_memset(base + boff, POISON_FREE, bsize);
 	if (__slob_free(sp, boff / SLOB_UNIT, bsize, &rep)) {
@@ -1153,6 +1175,8 @@ static void *slob_cache_alloc(struct kmem_cache *s, gfp_t gfp, int nid, void *ca
 	if (!slot)
 		return NULL;
 	__atomic_fetch_add(&s->nr_allocs, 1, __ATOMIC_RELAXED);
+	if (owner_annotated(sc))
+		kmm_ann_obj_alloc(slot_to_obj(s, slot), s->object_size, 0);
 	if (s->flags & (SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER)) {
 		/* A SLOB slot is carved from free space: make it a free slot,
 		 * then hand it out as the common code expects. */
@@ -1217,6 +1241,8 @@ static void slob_cache_free_obj(struct slob_cache *sc, struct page *sp, void *ob
 		sc->sc_live--;
 		__slob_detach_page(sp);
 		slob_unlock();
+		if (owner_annotated(sc))
+			kmm_ann_obj_free(obj, s->object_size);
 		__atomic_fetch_add(&s->nr_frees, 1, __ATOMIC_RELAXED);
 		__free_pages(sp, order);
 		return;
@@ -1243,6 +1269,10 @@ static void slob_cache_free_obj(struct slob_cache *sc, struct page *sp, void *ob
 	if (slot) {
 		if (s->init_on_free)
 			kmm_memset(base + slot + s->obj_offset, 0, s->object_size);
+		if (owner_annotated(sc)) {
+			kmm_ann_obj_free(base + slot + s->obj_offset, s->object_size);
+			kmm_ann_reserve(base + slot, (size_t)SLOB_UNITS(s->size) * SLOB_UNIT);
+		}
 		map_clear(base, slot);
 		sc->sc_live--;
 		if (__slob_free(sp, slot / SLOB_UNIT, s->size, &rep)) {
@@ -1397,6 +1427,33 @@ static struct kmem_cache *slob_page_cache(struct page *page)
 {
 	struct page *sp = compound_head(page);
 	return is_slob_page(sp) ? sp->slab_cache : NULL;
+}
+
+/* Is p a live block start of sp (no report)?  The checks of
+ * __slob_cache_slot / __slob_kmalloc_block, silent. */
+static bool slob_object_live(struct page *page, const void *p)
+{
+	struct page *sp = compound_head(page);
+	bool live = false;
+	slob_lock();
+	if (is_slob_page(sp)) {
+		struct slob_cache *sc = slob_owner(sp);
+		char *base = slob_base(sp);
+		unsigned int x = (unsigned int)((const char *)p - base);
+		if (sc && slob_page_big(sp)) {
+			live = x == sc->c.obj_offset;
+		} else if (sc) {
+			unsigned int slot = x - sc->c.obj_offset;
+			live = x >= sc->c.obj_offset && slot >= SLOB_MAP_BYTES && slot % SLOB_GRANULE == 0 &&
+			       map_test(base, slot);
+		} else if (x >= SLOB_MAP_BYTES + SLOB_MINALIGN && x % SLOB_MINALIGN == 0) {
+			unsigned int boff = x - SLOB_MINALIGN;
+			const struct slob_khdr *h = (const struct slob_khdr *)(const void *)(base + boff);
+			live = map_test(base, boff) && h->check == slob_khdr_check(h->size, boff);
+		}
+	}
+	slob_unlock();
+	return live;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1795,6 +1852,7 @@ const struct kmm_slab_ops kmm_slab_ops_slob = {
 	.ksize_small = slob_ksize_small,
 	.kmalloc_roundup = slob_kmalloc_roundup,
 	.page_cache = slob_page_cache,
+	.object_live = slob_object_live,
 	.drain_slot = slob_drain_slot,
 	.shrink_all = slob_shrink_all,
 	.check = slob_check,

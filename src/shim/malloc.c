@@ -10,11 +10,16 @@
  *      array, nothrow, sized, aligned; cxx.c)
  *    from it:
  *      - up to kmalloc's largest cache (8 KiB, profile=modern): the kmalloc
- *        size-class caches (SLAB), through an inline fast path
- *        (src/mm/kmalloc_fast.h: the slot's array cache, no lock, no
- *        atomic) with kmalloc / kfree as the slow path;
+ *        size-class caches (SLAB).  In front of them a per-thread cache
+ *        (the tcache: a short LIFO list per class, no lock, no atomic; see
+ *        "The per-thread cache" below) serves the common case inline;
+ *        it refills from and overflows to the CPU slot's array cache
+ *        through src/mm/kmalloc_fast.h's inline pop / push, with kmalloc /
+ *        kfree as the slow path;
  *      - up to KMALLOC_MAX_SIZE (4 MiB, the largest buddy block): kmalloc's
- *        large path, whole buddy blocks from the page allocator;
+ *        large path, whole buddy blocks from the page allocator, with a
+ *        bounded cache of freed blocks per order in front (32 MiB: "Large
+ *        blocks kept for reuse" below);
  *      - beyond: vmalloc (frames mapped contiguously in the vmalloc
  *        window), with one header page in front of the block (section 2).
  *    The core is compiled into the library a second time with hidden
@@ -46,7 +51,7 @@
  *    served from a static bootstrap arena whose blocks are never freed.
  *    The command line is the defaults below followed by KMM_OPTIONS (later
  *    keys win):
- *      mem=<host RAM, at most SHIM_MEM_CAP> numa=<host NUMA nodes>
+ *      mem=<host RAM, at most SHIM_MEM_CAP (4 GiB)> numa=<host NUMA nodes>
  *      zones=dma:16M,dma32:4G,normal cpus=<max(64, 4 x host CPUs)>
  *      backing=private profile=modern deferred_init=on vmalloc=<mem>
  *      oom_wait_ms=10
@@ -74,7 +79,18 @@
  *    records every call (docs/trace-format.md) when the trace writer of
  *    tools/ is built in.
  *
- * 6. Locks: the boot state word (atomic); everything else is the core's.
+ * 6. Locks: the boot state word (atomic); the large-block cache's mutex
+ *    (a leaf: nothing is called with it held but its own list work); the
+ *    core's locks.  The tcache is the thread's own (no lock); like glibc's
+ *    malloc, none of this is async-signal-safe.
+ *
+ * 7. Memory the shim keeps beyond what the program holds: per thread up to
+ *    TC_CAP_MAX objects (about TC_CAP_BYTES) per class in its tcache; per
+ *    process up to LARGE_CACHE_BYTES of large blocks; plus what the core
+ *    keeps (slot arrays, per-CPU page lists, empty slabs, the free page
+ *    reporting budget).  slabinfo counts tcache objects as active, as
+ *    Linux's SLAB counts array-cached ones.  malloc_trim(0) gives back the
+ *    caller's tcache, the large-block cache and everything the core caches.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -101,11 +117,14 @@
 
 #define SHIM_EXPORT __attribute__((visibility("default")))
 
-/* The largest machine the shim boots: host RAM, capped here.  Deferred
- * struct page initialisation (deferred_init=on) makes the boot time and the
- * memory it touches independent of mem=, so no cap is needed; a smaller
- * cap trades a lower boot footprint for a lower ceiling. */
-#define SHIM_MEM_CAP (~0UL)
+/* The largest machine the shim boots: host RAM, capped here (KMM_OPTIONS
+ * mem= overrides).  deferred_init=on keeps most of mem_map untouched, but
+ * the boot still initialises the descriptors of mem_map's own frames (the
+ * boot reservation): 1/64 of mem_map, 6 MiB of RSS for a 23 GiB machine,
+ * where a small program's whole RSS is 1-2 MiB.  Until that is deferred as
+ * well, the cap keeps the boot footprint near 1 MiB of descriptors; change
+ * this one constant (~0UL: the host's RAM) when it is. */
+#define SHIM_MEM_CAP (4UL << 30)
 #define SHIM_MEM_MIN (64UL << 20)
 #define SHIM_MIN_SLOTS 64
 #define SHIM_ALIGN 16			/* glibc's MALLOC_ALIGNMENT on x86-64 */
@@ -127,6 +146,87 @@ static __thread __attribute__((tls_model("initial-exec"))) int shim_in_boot;
 #define SHIM_SMALL_LIMIT 8192			/* kmalloc-8k: the modern profile's largest class */
 #define SHIM_NR_CLASS_IDX (SHIM_SMALL_LIMIT / SHIM_ALIGN + 1)
 static struct slab_cache *shim_fast[SHIM_NR_CLASS_IDX];
+
+/*
+ * The per-thread cache (tcache): a LIFO list per fast class, threaded
+ * through the free objects, in front of the CPU slot's array caches.
+ *
+ * Why: the slot array is a stack with a counter (SLAB's array_cache).  A
+ * free must read the object's page to learn its cache, then the cache's
+ * array of the slot, then the counter, before it knows where to store; the
+ * next allocation's loads wait for those store addresses.  Measured on the
+ * bench machine that chain alone costs ~9 ns per malloc/free pair with no
+ * check at all, where a list threaded through the objects (the store
+ * address is the object itself; the list head's address is one load from
+ * the page) costs ~4 ns - tcmalloc's figure.  So the shim keeps a small
+ * list per class and thread, and moves objects between it and the core in
+ * batches: refill from the slot array (kmm_cache_alloc_fast / kmalloc),
+ * overflow straight to the core (kfree's fast path).
+ *
+ * For the core, an object in a tcache is allocated (its bufctl says
+ * ACTIVE): kmm_check's invariants and slabinfo (which counts cached
+ * objects as active, as Linux's SLAB does) are unchanged.  Every misuse
+ * check stays: a free still needs a slab page of a fast cache at an object
+ * boundary whose bufctl is ACTIVE; a double free while the object sits in
+ * this thread's list is caught by the key word (glibc's tcache key:
+ * word 1 of a listed object holds a per-process random value; a free that
+ * finds it searches the list and reports "double free" if the object is
+ * there); the next pointers are mangled with the object's address (glibc's
+ * safe-linking) and a pop that decodes a pointer outside the linear map
+ * reports "freelist corrupt".  Not caught: a double free by two threads
+ * while the object sits in the first one's list (glibc's tcache has the
+ * same gap; the core catches it once the object has gone back).
+ *
+ * Bins are indexed by the cache's address: bin = (cache >> shim_bin_shift)
+ * & (TC_BINS - 1), the shift chosen at boot so that the fast caches get
+ * distinct bins; a free needs only the page's slab_cache to find its bin.
+ * A thread's lists are flushed when it exits (a pthread key made before
+ * the machine boots, so its destructor runs before the core's slot drain)
+ * and by malloc_trim; after exit the thread uses the core directly.
+ * Like glibc's, a fork child keeps only the forking thread's lists.
+ */
+#define TC_BINS 64
+#define TC_CAP_BYTES 65536		/* about this many bytes per bin ... */
+#define TC_CAP_MIN 8			/* ... but at least this many objects */
+#define TC_CAP_MAX 256			/* ... and at most this many */
+struct tc_bin {
+	void **head;			/* first free object; word 0: mangled next, word 1: key */
+	unsigned int room;		/* objects the list may still take: 0 until the thread is
+					 * registered (its exit flush armed), and after it exited */
+};
+struct shim_tc {
+	struct tc_bin bin[TC_BINS];
+	int registered;			/* the thread-exit destructor is armed */
+	int dead;			/* flushed at thread exit: use the core directly */
+};
+static __thread __attribute__((tls_model("initial-exec"))) struct shim_tc shim_tc;
+static unsigned char shim_bin_of[SHIM_NR_CLASS_IDX];	/* size index -> bin + 1 (0: no tcache) */
+static struct kmem_cache *shim_bin_cache[TC_BINS];	/* bin -> its cache (NULL: unused) */
+static unsigned int shim_bin_cap[TC_BINS];		/* most objects per thread and bin */
+static unsigned int shim_bin_shift;
+static uintptr_t shim_tc_key;
+static pthread_key_t shim_tc_thread_key;
+static bool shim_tc_key_ok;
+
+/* The large-block cache (its theory above large_alloc). */
+#define LARGE_CACHE_BYTES (32UL << 20)
+#define LARGE_CACHE_PER_ORDER 64
+static struct {
+	pthread_mutex_t lock;
+	void **head[MAX_PAGE_ORDER + 1];
+	unsigned int count[MAX_PAGE_ORDER + 1];
+	unsigned long bytes;
+	uintptr_t key;
+} lc = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static void tc_thread_exit(void *arg);
+static inline bool tc_free_fast(void *p, int expect);
+static inline void *tc_protect(void **pos, void *next) { return (void *)(((uintptr_t)pos >> 12) ^ (uintptr_t)next); }
+static inline unsigned int tc_bin_of_cache(const struct kmem_cache *s)
+{
+	return (unsigned int)((uintptr_t)s >> shim_bin_shift) & (TC_BINS - 1);
+}
+
 static size_t shim_class_size[SHIM_NR_CLASS_IDX];	/* the size handed to kmalloc */
 static size_t shim_small_max;		/* largest size served by a class (0 before boot) */
 static size_t shim_large_min;		/* smallest kmalloc size served by the page allocator */
@@ -269,6 +369,41 @@ static void shim_say(const char *line)
 }
 
 /*
+ * The tcache bins: a shift that gives every fast cache a bin of its own
+ * (the caches' descriptors are kmalloc objects a fixed stride apart, so
+ * one exists); none found: no tcache, the slot arrays serve directly.
+ */
+static void shim_build_bins(void)
+{
+	for (unsigned int shift = 4; shift < 24; shift++) {
+		struct kmem_cache *owner[TC_BINS] = { 0 };
+		bool ok = true;
+		for (size_t i = 0; i < SHIM_NR_CLASS_IDX && ok; i++) {
+			struct kmem_cache *s = shim_fast[i] ? &shim_fast[i]->common : NULL;
+			if (!s)
+				continue;
+			unsigned int b = (unsigned int)((uintptr_t)s >> shift) & (TC_BINS - 1);
+			if (owner[b] && owner[b] != s)
+				ok = false;
+			owner[b] = s;
+		}
+		if (!ok)
+			continue;
+		shim_bin_shift = shift;
+		for (size_t i = 0; i < SHIM_NR_CLASS_IDX; i++) {
+			if (!shim_fast[i])
+				continue;
+			struct kmem_cache *s = &shim_fast[i]->common;
+			unsigned int b = tc_bin_of_cache(s), cap = TC_CAP_BYTES / SC(s)->buffer_size;
+			shim_bin_of[i] = (unsigned char)(b + 1);
+			shim_bin_cache[b] = s;
+			shim_bin_cap[b] = cap < TC_CAP_MIN ? TC_CAP_MIN : cap > TC_CAP_MAX ? TC_CAP_MAX : cap;
+		}
+		return;
+	}
+}
+
+/*
  * Fill the class tables: for each 16-byte step up to the largest kmalloc
  * class, the cache kmalloc would use, unless that cache would hand out an
  * object that is not 16-aligned (checked on one live object: every object
@@ -319,13 +454,33 @@ static void shim_build_classes(bool fast_paths)
 	shim_class_size[0] = shim_class_size[1];
 	shim_large_min = kmalloc_max_cache_size() + 1;
 	shim_fast[0] = shim_fast[1];
+	shim_build_bins();
 }
 
 static int shim_pid;
-static void shim_atfork_prepare(void) { kmm_fork_prepare(); }
-static void shim_atfork_parent(void) { kmm_fork_parent(); }
+/* The tcache key: random bits from the kernel (getrandom; the clock and
+ * addresses where that fails), never 0. */
+static uintptr_t shim_random_key(void)
+{
+	uintptr_t k = 0;
+	if (syscall(SYS_getrandom, &k, sizeof(k), 0) != (long)sizeof(k))
+		k = (uintptr_t)kmm_plat_now_ns() * 0x9e3779b97f4a7c15ULL ^ (uintptr_t)&k ^ (uintptr_t)getpid();
+	return k | 1;
+}
+
+static void shim_atfork_prepare(void)
+{
+	pthread_mutex_lock(&lc.lock);	/* the large-block cache: a leaf, outside kmm's locks */
+	kmm_fork_prepare();
+}
+static void shim_atfork_parent(void)
+{
+	kmm_fork_parent();
+	pthread_mutex_unlock(&lc.lock);
+}
 static void shim_atfork_child(void)
 {
+	pthread_mutex_init(&lc.lock, NULL);
 #ifdef KMM_SHIM_TRACE
 	/* the parent's buffered records are not the child's to write */
 	shim_tracing = 0;
@@ -371,6 +526,9 @@ static void shim_boot(void)
 		shim_say("kmm-malloc: KMM_OPTIONS is too long");
 		_exit(127);
 	}
+	/* the tcache's exit flush: a key made before the core's, so that its
+	 * destructor runs first (glibc runs them in key order) */
+	shim_tc_key_ok = pthread_key_create(&shim_tc_thread_key, tc_thread_exit) == 0;
 	int err = kmm_boot(cmdline);
 	if (err)
 		shim_boot_fail(err, cmdline);
@@ -384,6 +542,8 @@ static void shim_boot(void)
 			shim_say("kmm-malloc: KMM_TRACE: cannot open the trace file; not tracing");
 	}
 #endif
+	shim_tc_key = shim_random_key();
+	lc.key = shim_random_key() ^ 0x5a5a5a5a5a5a5a5aUL;
 	shim_build_classes(!tracing);
 	shim_fast_free = !tracing && kmm_fast_paths_ok();
 #ifdef KMM_SHIM_TRACE
@@ -506,6 +666,94 @@ static struct huge_hdr *huge_lookup(const void *p)
 }
 
 /*
+ * Large blocks kept for reuse.  A large kmalloc (8 KiB .. 4 MiB) is a buddy
+ * block of its own; freed, it would merge into bigger free blocks and the
+ * buddy allocator, which knows nothing of which frames the host still
+ * backs, would hand out never-touched (or given back) frames next, each
+ * costing a page fault per page.  So freed large blocks stay here, per
+ * order, for the next request of that order, up to LARGE_CACHE_BYTES in
+ * all (beyond it a block goes back to the buddy allocator, whose free page
+ * reporting returns big free blocks to the host); malloc_trim empties it.
+ * A cached block is still allocated for the core (PG_large_kmalloc); its
+ * words 0 and 1 hold the list link and a key, so a free of a cached block
+ * is found ("double free") by a search of its list.  One lock (a leaf,
+ * held for a few instructions; taken across fork by the atfork handlers).
+ * Its state, lc, is declared with the tcache's.
+ */
+
+/* A cached block of this order, or NULL. */
+static void *lc_get(unsigned int order)
+{
+	void **p;
+	if (!__atomic_load_n(&lc.count[order], __ATOMIC_RELAXED))
+		return NULL;
+	pthread_mutex_lock(&lc.lock);
+	p = lc.head[order];
+	if (p) {
+		lc.head[order] = p[0];
+		lc.count[order]--;
+		lc.bytes -= PAGE_SIZE << order;
+		p[0] = p[1] = NULL;
+	}
+	pthread_mutex_unlock(&lc.lock);
+	return p;
+}
+
+/* Keep the large block p (the head address of an order-order block); false
+ * when the cache is full (the caller frees it) or p is cached already
+ * (reported as a double free; *reported set). */
+static bool lc_put(void **p, unsigned int order, const char *fn, bool *reported)
+{
+	bool kept = false;
+	*reported = false;
+	pthread_mutex_lock(&lc.lock);
+	if (p[1] == (void *)lc.key) {
+		for (void **q = lc.head[order]; q; q = q[0])
+			if (q == p) {
+				*reported = true;
+				break;
+			}
+	}
+	if (!*reported && lc.count[order] < LARGE_CACHE_PER_ORDER &&
+	    lc.bytes + (PAGE_SIZE << order) <= LARGE_CACHE_BYTES) {
+		p[0] = lc.head[order];
+		p[1] = (void *)lc.key;
+		lc.head[order] = p;
+		lc.count[order]++;
+		lc.bytes += PAGE_SIZE << order;
+		kept = true;
+	}
+	pthread_mutex_unlock(&lc.lock);
+	if (*reported)
+		kmm_error("double free", "%s(%p): the %lu-byte block is already free (kept for reuse)", fn, (void *)p,
+			  PAGE_SIZE << order);
+	return kept;
+}
+
+/* Every cached block back to the buddy allocator (malloc_trim). */
+static void lc_drain(void)
+{
+	for (unsigned int o = 0; o <= MAX_PAGE_ORDER; o++) {
+		void **p;
+		while ((p = lc_get(o)) != NULL)
+			kfree(p);
+	}
+}
+
+/* A large kmalloc of n bytes (shim_large_min <= n <= KMALLOC_MAX_SIZE),
+ * from the cache when it has that order. */
+static void *large_alloc(size_t n, gfp_t gfp)
+{
+	void *p = lc_get(kmm_get_order(n, PAGE_SHIFT));
+	if (p) {
+		if (gfp & __GFP_ZERO)
+			memset(p, 0, n);
+		return p;
+	}
+	return kmalloc(n, gfp);
+}
+
+/*
  * The slow allocation path: any size, alignment align (a power of two,
  * 0 or <= 16 for malloc's).  zero: the caller needs zeroes (calloc).
  * NULL with errno ENOMEM on failure.  The machine is up.
@@ -524,7 +772,7 @@ static __attribute__((noinline)) void *shim_alloc_slow(size_t size, size_t align
 			size_t ask = size > SHIM_ALIGN / 2 ? size : SHIM_ALIGN;
 			p = kmalloc(kmalloc_slab(ask, 0) == kmalloc_slab(req, 0) ? ask : req, gfp);
 		} else if (n <= KMALLOC_MAX_SIZE) {
-			p = kmalloc(n > shim_large_min ? n : shim_large_min, gfp);
+			p = large_alloc(n > shim_large_min ? n : shim_large_min, gfp);
 		} else {
 			p = huge_alloc(n, 0);
 			if (p && zero)
@@ -540,7 +788,7 @@ static __attribute__((noinline)) void *shim_alloc_slow(size_t size, size_t align
 				memset(p, 0, n);
 		} else {
 			want = shim_aligned_request(n, align);
-			p = kmalloc(want, gfp);
+			p = want >= shim_large_min ? large_alloc(want, gfp) : kmalloc(want, gfp);
 			if (p && ((uintptr_t)p & (align - 1))) {
 				/* a debug layout moved the object: whole pages */
 				kfree(p);
@@ -553,24 +801,126 @@ static __attribute__((noinline)) void *shim_alloc_slow(size_t size, size_t align
 	return p;
 }
 
-/* malloc's common case inline: a class with a fast path and an object in
- * the slot's array; NULL: take shim_malloc_any. */
+/* malloc's common case inline: pop the thread's list of the size's class;
+ * NULL: take shim_malloc_any. */
 static inline __attribute__((always_inline)) void *shim_malloc_fast(size_t size)
 {
 	if (likely(size <= SHIM_SMALL_LIMIT)) {
-		struct slab_cache *cachep = shim_fast[(size + SHIM_ALIGN - 1) / SHIM_ALIGN];
-		if (likely(cachep != NULL))
-			return kmm_cache_alloc_fast(cachep);
+		unsigned int b = shim_bin_of[(size + SHIM_ALIGN - 1) / SHIM_ALIGN];
+		if (likely(b != 0)) {
+			struct tc_bin *bin = &shim_tc.bin[b - 1];
+			void **p = bin->head;
+			if (likely(p != NULL)) {
+				void **next = tc_protect(p, p[0]);
+				if (unlikely((uintptr_t)next - (uintptr_t)kmm.page_offset >=
+					     ((uintptr_t)kmm.max_low_pfn << PAGE_SHIFT)) && next)
+					return NULL;	/* corrupt: the slow path reports it */
+				bin->head = next;
+				bin->room++;
+				p[1] = NULL;	/* no longer listed */
+				return p;
+			}
+		}
 	}
 	return NULL;
 }
 
-/* Everything else: boot, the bootstrap arena, the slow paths. */
+/* Arm the thread-exit flush for this thread and open its lists (first
+ * refill or free).  Without the key (pthread_key_create failed) the lists
+ * stay closed: nothing could flush them. */
+static void tc_register(void)
+{
+	shim_tc.registered = 1;
+	if (!shim_tc_key_ok || pthread_setspecific(shim_tc_thread_key, &shim_tc) != 0)
+		return;
+	for (unsigned int b = 0; b < TC_BINS; b++)
+		shim_tc.bin[b].room = shim_bin_cap[b];
+}
+
+/* Give one object of the bin's cache back to the core. */
+static void tc_release(void *p)
+{
+	if (!(shim_fast_free && __kmm_kfree_fast(p)))
+		kfree(p);
+}
+
+/* Every object of the calling thread's lists back to the core. */
+static void tc_flush_all(void)
+{
+	for (unsigned int b = 0; b < TC_BINS; b++) {
+		struct tc_bin *bin = &shim_tc.bin[b];
+		void **p = bin->head;
+		bin->head = NULL;
+		bin->room = shim_tc.registered && !shim_tc.dead ? shim_bin_cap[b] : 0;
+		while (p) {
+			void **next = tc_protect(p, p[0]);
+			p[1] = NULL;
+			tc_release(p);
+			p = next;
+		}
+	}
+}
+
+/* pthread key destructor: the thread exits; from now on it uses the core
+ * directly (a count that never goes below the cap, no list). */
+static void tc_thread_exit(void *arg)
+{
+	(void)arg;
+	shim_tc.dead = 1;
+	tc_flush_all();
+}
+
+/*
+ * A list was empty (or held a corrupt pointer): report corruption, else
+ * refill it with up to half its cap from the slot array (or kmalloc's
+ * slow path) and return one object; NULL: the caller goes on without the
+ * tcache.
+ */
+static __attribute__((noinline)) void *tc_refill(size_t size)
+{
+	unsigned int b = shim_bin_of[(size + SHIM_ALIGN - 1) / SHIM_ALIGN];
+	if (!b || shim_tc.dead)
+		return NULL;
+	struct tc_bin *bin = &shim_tc.bin[b - 1];
+	struct kmem_cache *s = shim_bin_cache[b - 1];
+	if (bin->head) {
+		void **next = tc_protect(bin->head, bin->head[0]);
+		kmm_error("freelist corrupt", "malloc: %s free list of this thread: object %p links to %p, outside kmm's memory",
+			  s->name, (void *)bin->head, (void *)next);
+		bin->head = NULL;	/* report mode: drop the list (its objects leak) */
+		bin->room = 0;
+		return NULL;
+	}
+	if (!shim_tc.registered)
+		tc_register();
+	unsigned int want = bin->room / 2 + 1;
+	void *first = NULL;
+	for (unsigned int i = 0; i < want; i++) {
+		void **p = kmm_cache_alloc_fast(SC(s));
+		if (!p)
+			p = kmem_cache_alloc(s, SHIM_GFP);
+		if (!p)
+			break;
+		if (!first) {
+			first = p;
+			continue;
+		}
+		p[0] = tc_protect(p, bin->head);
+		p[1] = (void *)shim_tc_key;
+		bin->head = p;
+		bin->room--;
+	}
+	return first;
+}
+
+/* Everything else: boot, the bootstrap arena, refills, the slow paths. */
 static __attribute__((noinline)) void *shim_malloc_any(size_t size)
 {
 	if (unlikely(!shim_ready()))
 		return boot_arena_alloc(size, 0);
-	void *p = shim_malloc_fast(size);	/* the table is filled now */
+	void *p = shim_malloc_fast(size);	/* the tables are filled now */
+	if (!p && size <= SHIM_SMALL_LIMIT)
+		p = tc_refill(size);
 	return p ? p : shim_alloc_slow(size, 0, false);
 }
 
@@ -593,9 +943,41 @@ static void *shim_memalign(size_t align, size_t size)
 /* Freeing and sizing                                                  */
 /* ------------------------------------------------------------------ */
 
+/* Is p on the calling thread's list of bin b? */
+static bool tc_listed(unsigned int b, const void *p)
+{
+	unsigned int n = 0;
+	for (void **o = shim_tc.bin[b].head; o && n <= TC_CAP_MAX; o = tc_protect(o, o[0]), n++)
+		if (o == p)
+			return true;
+	return false;
+}
+
 static __attribute__((noinline)) void shim_free_slow(void *p, const char *fn)
 {
 	if (kmm_is_linear_addr(p)) {
+		struct page *page = kmm_fast_slab_page(p);
+		if (page && page->slab_cache && shim_bin_cache[tc_bin_of_cache(page->slab_cache)] == page->slab_cache) {
+			unsigned int b = tc_bin_of_cache(page->slab_cache);
+			if (((void **)p)[1] == (void *)shim_tc_key && tc_listed(b, p)) {
+				kmm_error("double free", "%s(%p): %s object %p is already free (in this thread's cache)", fn, p,
+					  page->slab_cache->name, p);
+				return;
+			}
+			if (!shim_tc.dead && !shim_tc.registered) {
+				tc_register();
+				if (tc_free_fast(p, -1))
+					return;
+			}
+			/* the list is full (or p is no live object: kfree reports) */
+			if (shim_fast_free && __kmm_kfree_fast(p))
+				return;
+		} else if (!page) {
+			struct page *head = compound_head(kmm_pfn_to_page(kmm_virt_to_pfn(p)));
+			bool reported;
+			if (PageLargeKmalloc(head) && page_address(head) == p && (lc_put(p, head->alloc_order, fn, &reported) || reported))
+				return;
+		}
 		kfree(p);	/* slab objects, large blocks; misuse reported there */
 		return;
 	}
@@ -611,9 +993,48 @@ static __attribute__((noinline)) void shim_free_slow(void *p, const char *fn)
 	kmm_error("invalid free", "%s(%p): not memory from kmm-malloc", fn, p);
 }
 
+/*
+ * Push p on the calling thread's list of its class when p is a live object
+ * boundary of a fast cache (its bufctl ACTIVE) and the list has room; not
+ * listed already (the key).  expect: the bin a sized free says p belongs
+ * to, or -1.  false: nothing done, the caller takes shim_free_slow.
+ */
+static inline __attribute__((always_inline)) bool tc_free_fast(void *p, int expect)
+{
+	uintptr_t poff = (uintptr_t)p - (uintptr_t)kmm.page_offset;
+	if (unlikely(poff >= ((uintptr_t)kmm.max_low_pfn << PAGE_SHIFT)))
+		return false;
+	struct page *page = kmm_pfn_to_page(poff >> PAGE_SHIFT);
+	struct kmem_cache *s = page->slab_cache;
+	unsigned int b = tc_bin_of_cache(s);
+	struct tc_bin *bin = &shim_tc.bin[b];
+	unsigned int room = bin->room;
+	if (unlikely(!room) || unlikely(!(page_flags_read(page) & (1UL << PG_slab))) ||
+	    unlikely(shim_bin_cache[b] != s) || unlikely(expect >= 0 && (unsigned int)expect != b))
+		return false;
+	struct slab_cache *cachep = SC(s);
+	struct slab *slabp = page->slab_mgmt;
+	size_t off = (size_t)((const char *)p - (const char *)slabp->s_mem);
+	if (unlikely(off >= (size_t)cachep->num * cachep->buffer_size))
+		return false;
+	unsigned int idx = (unsigned int)(((uint64_t)off * cachep->reciprocal_buffer_size) >> 32);
+	if (unlikely((size_t)idx * cachep->buffer_size != off))
+		return false;	/* interior pointer: kfree reports */
+	if (unlikely(__atomic_load_n(&slab_bufctl(slabp)[idx], __ATOMIC_RELAXED) != BUFCTL_ACTIVE))
+		return false;	/* free in the core: a late double free, kfree reports */
+	void **o = p;
+	if (unlikely(o[1] == (void *)shim_tc_key))
+		return false;	/* maybe listed: the slow path searches */
+	o[0] = tc_protect(o, bin->head);
+	o[1] = (void *)shim_tc_key;
+	bin->head = o;
+	bin->room = room - 1;
+	return true;
+}
+
 static inline __attribute__((always_inline)) void shim_free(void *p)
 {
-	if (likely(shim_fast_free) && likely(__kmm_kfree_fast(p)))
+	if (likely(tc_free_fast(p, -1)))
 		return;
 	if (p)
 		shim_free_slow(p, "free");
@@ -685,10 +1106,9 @@ void kmm_shim_sized_free(void *p, size_t size, size_t align, const char *fn)
 	TRACE(FREE, p, NULL, 0, 0, 0);
 	if (!p)
 		return;
-	if (likely(size <= SHIM_SMALL_LIMIT && align <= SHIM_ALIGN) && likely(shim_fast_free)) {
-		struct page *page = __kmm_fast_slab_page(p);
-		struct slab_cache *want = shim_fast[(size + SHIM_ALIGN - 1) / SHIM_ALIGN];
-		if (likely(page && want && page->slab_cache == &want->common) && likely(__kmm_kfree_fast(p)))
+	if (likely(size <= SHIM_SMALL_LIMIT && align <= SHIM_ALIGN)) {
+		unsigned int b = shim_bin_of[(size + SHIM_ALIGN - 1) / SHIM_ALIGN];
+		if (likely(b != 0) && likely(tc_free_fast(p, (int)b - 1)))
 			return;
 	}
 	shim_sized_free_slow(p, size, align, fn);
@@ -724,7 +1144,7 @@ static __attribute__((noinline)) void free_slow(void *p)
 
 SHIM_EXPORT void free(void *p)
 {
-	if (likely(shim_fast_free) && likely(__kmm_kfree_fast(p)))
+	if (likely(tc_free_fast(p, -1)))
 		return;
 	free_slow(p);
 }
@@ -889,6 +1309,8 @@ SHIM_EXPORT int malloc_trim(size_t pad)
 	(void)pad;
 	if (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) != SHIM_UP)
 		return 0;
+	tc_flush_all();		/* this thread's lists (other threads' stay theirs) */
+	lc_drain();
 	kmm_drain_all();
 	return 1;
 }

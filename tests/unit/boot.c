@@ -83,6 +83,13 @@ TEST(every_key_accepts_valid_values)
 		"mem=16M numa=1 cpus=1 oom_wait_ms=0",
 		"mem=16M numa=1 cpus=1 oom_wait_ms=200",
 		"mem=16M numa=1 cpus=1 oom_wait_ms=5000",
+		"mem=16M numa=1 cpus=1 fail_vmalloc=1,1,1 fail_mempool=0,1,0 fail_kmap=100,2,-1,4096",
+		"mem=16M numa=1 cpus=1 init_on_alloc=1 init_on_free=1",
+		"mem=16M numa=1 cpus=1 init_on_alloc=0 init_on_free=0",
+		"mem=16M numa=1 cpus=1 slab_random=off random_seed=12345",
+		"mem=16M numa=1 cpus=1 slab_random=on random_seed=0",
+		"mem=16M numa=1 cpus=1 lockdep=on",
+		"mem=16M numa=1 cpus=1 lockdep=off",
 		"  mem=16M\tnuma=1   cpus=1  ",		/* any run of blanks separates */
 		"mem=64M numa=2 zones=dma:16M,normal:896M,highmem cpus=2 slab=slab pcp=on min_free_kbytes=512 "
 		"slab_debug=FZPU on_error=report backing=shared vmalloc=64M pkmap=256 fail_page_alloc=0,1,0 "
@@ -192,6 +199,14 @@ TEST(malformed_options_are_einval_with_one_line)
 		{ "fail_page_alloc=10", "fail_page_alloc" },
 		{ "failslab=10,0,1", "failslab" },		/* interval 0 */
 		{ "failslab=x,1,1", "failslab" },
+		{ "fail_vmalloc=101,1,1", "fail_vmalloc" },
+		{ "fail_mempool=x", "fail_mempool" },
+		{ "fail_kmap=1,0,1", "fail_kmap" },
+		{ "init_on_alloc=2", "init_on_alloc" },
+		{ "init_on_free=yes", "init_on_free" },
+		{ "slab_random=1", "slab_random" },
+		{ "random_seed=-1", "random_seed" },
+		{ "lockdep=maybe", "lockdep" },
 		{ "profile=new", "profile" },
 		{ "oom_wait_ms=-1", "oom_wait_ms" },
 		{ "oom_wait_ms=soon", "oom_wait_ms" },

@@ -346,6 +346,7 @@ static void c08(void)
 		kfree(p);
 		if (size == 16)
 			mc_end();
+		kt_unpoison(p, size);	/* read after free, on purpose */
 		/* SLOB keeps its free-block header (2 words, encoded) at the start */
 		size_t skip = sh_slob() ? 4 : 0, secret = 0, other = 0;
 		for (size_t i = skip; i < size; i++) {
@@ -386,6 +387,7 @@ static void c09(void)
 	mc.leak_ok = true;	/* the broken slab's objects stay out of circulation */
 	if (sh_slob()) {
 		int16_t *w = o[1];
+		kt_unpoison(w, 2);
 		*w = (int16_t)(0x7fff ^ kmm_slob_word_key(w));	/* size 32767 units, decoded */
 		mc_begin(MC_MISUSE, "kmm: freelist corrupt: mc-chain slob page pfn %lu: free block %p (page offset %lu): block size runs past the page end; page taken out of use",
 			 pfn_of(o[1]), o[1], (unsigned long)((uintptr_t)o[1] & (PAGE_SIZE - 1)));

@@ -265,6 +265,7 @@ TEST(misuse_08_read_after_free_sees_poison)
 		size_t class = kmalloc_size_roundup(size);
 		memset(p, 0x11, size);
 		kfree(p);
+		kt_unpoison(p, class);	/* read after free, on purpose */
 		size_t secret = 0;
 		for (size_t i = 0; i < size; i++)
 			secret += p[i] == 0x11;
