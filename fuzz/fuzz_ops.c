@@ -42,7 +42,7 @@
 #else
 #define FUZZ_BACKEND "slab=slab"
 #endif
-#define FUZZ_MACHINE "mem=64M numa=2 zones=dma:16M,normal:40M,highmem cpus=2 on_error=report oom_wait_ms=0 " FUZZ_BACKEND
+#define FUZZ_MACHINE "mem=32M numa=2 zones=dma:8M,normal:16M,highmem cpus=2 on_error=report oom_wait_ms=0 " FUZZ_BACKEND
 
 #define MAX_ITEMS 48
 #define MAX_CACHES 4

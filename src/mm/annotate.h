@@ -7,14 +7,17 @@
  *
  *   kmm_ann_pages_alloc(addr, size)     pages handed out (alloc_pages):
  *                                       accessible, contents undefined
+ *   kmm_ann_pages_defined(addr, size)   ... whose contents are known (zero)
  *   kmm_ann_pages_free(addr, size)      pages back in the free lists:
  *                                       no access
  *   kmm_ann_obj_alloc(addr, size, def)  an object handed out (a heap block
- *                                       for memcheck; def: its contents are
- *                                       defined - zeroed or constructed)
+ *                                       for memcheck: a chunk of the
+ *                                       machine's mempool; def: its contents
+ *                                       are defined - zeroed or constructed)
  *   kmm_ann_obj_free(addr, size)        an object back in its cache
  *   kmm_ann_reserve(addr, size)         free memory of a slab no one may
  *                                       touch (objects of a new slab)
+ *   kmm_ann_machine(up)                 a machine boots / is torn down
  *   kmm_ann_meta(addr, size)            the allocator is about to write its
  *                                       own metadata into free memory (SLOB's
  *                                       free-block headers)
@@ -50,6 +53,10 @@ void __asan_unpoison_memory_region(void const volatile *addr, size_t size);
 #ifdef KMM_VALGRIND
 #include <valgrind/memcheck.h>
 #define kmm_vg(x) x
+/* Objects are memcheck "mempool" chunks of one pool per machine, anchored
+ * here (machine.c): the pool is destroyed with the machine, so objects a
+ * shutdown releases wholesale are forgotten with it. */
+extern char kmm_ann_pool;
 #else
 #define kmm_vg(x) ((void)0)
 #endif
@@ -67,6 +74,13 @@ static inline void kmm_ann_pages_alloc(void *a, size_t n)
 	kmm_vg(VALGRIND_MAKE_MEM_UNDEFINED(a, n));
 }
 
+/* pages handed out whose contents are known (zeroed by the host or at free) */
+static inline void kmm_ann_pages_defined(void *a, size_t n)
+{
+	kmm_vg(VALGRIND_MAKE_MEM_DEFINED(a, n));
+	(void)a, (void)n;
+}
+
 static inline void kmm_ann_pages_free(void *a, size_t n)
 {
 	kmm_asan_poison(a, n);
@@ -76,7 +90,7 @@ static inline void kmm_ann_pages_free(void *a, size_t n)
 static inline void kmm_ann_obj_alloc(void *a, size_t n, int defined)
 {
 	kmm_asan_unpoison(a, n);
-	kmm_vg(VALGRIND_MALLOCLIKE_BLOCK(a, n, 0, 0));
+	kmm_vg(VALGRIND_MEMPOOL_ALLOC(&kmm_ann_pool, a, n));	/* MALLOCLIKE_BLOCK, in the machine's pool */
 	if (defined)
 		kmm_vg(VALGRIND_MAKE_MEM_DEFINED(a, n));
 	(void)defined;
@@ -85,8 +99,18 @@ static inline void kmm_ann_obj_alloc(void *a, size_t n, int defined)
 static inline void kmm_ann_obj_free(void *a, size_t n)
 {
 	kmm_asan_poison(a, n);
-	kmm_vg(VALGRIND_FREELIKE_BLOCK(a, 0));
+	kmm_vg(VALGRIND_MEMPOOL_FREE(&kmm_ann_pool, a));	/* FREELIKE_BLOCK */
 	(void)n;
+}
+
+/* A machine boots (up) or is torn down: memcheck's pool of its objects. */
+static inline void kmm_ann_machine(int up)
+{
+	if (up)
+		kmm_vg(VALGRIND_CREATE_MEMPOOL(&kmm_ann_pool, 0, 0));
+	else
+		kmm_vg(VALGRIND_DESTROY_MEMPOOL(&kmm_ann_pool));
+	(void)up;
 }
 
 static inline void kmm_ann_reserve(void *a, size_t n)

@@ -97,20 +97,6 @@ static struct kmm_cpu *my_slot(void)
 	return t->boot_gen == kmm.boot_gen ? t->cpu : NULL;
 }
 
-/* What pcp.c's drain_slot does, for a slot whose owner is gone. */
-static void drain_dead_slot(struct kmm_cpu *c)
-{
-	for (int i = kmm_nr_layers - 1; i >= 0; i--)
-		if (kmm_layers[i]->drain_slot)
-			kmm_layers[i]->drain_slot(c);
-	for (int nid = 0; nid < kmm.nr_nodes; nid++)
-		for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
-			struct zone *z = &NODE_DATA(nid)->node_zones[zi];
-			if (populated_zone(z))
-				pcp_drain_zone_lists(&c->pcp[z->zone_id], z);
-		}
-}
-
 static void zones_lock(int how)	/* 0 lock, 1 unlock, 2 re-initialise */
 {
 	for (int nid = 0; nid < kmm.nr_nodes; nid++)
@@ -211,7 +197,7 @@ void kmm_fork_child(void)
 		struct kmm_cpu *c = &kmm.cpus[i];
 		if (c == me || !__atomic_load_n(&c->owned, __ATOMIC_RELAXED))
 			continue;
-		drain_dead_slot(c);
+		pcp_drain_slot(c);
 		__atomic_store_n(&c->owned, 0, __ATOMIC_RELEASE);
 		__atomic_fetch_add(&kmm.slot_release_gen, 1, __ATOMIC_RELEASE);
 	}

@@ -602,6 +602,7 @@ struct page *pcp_rmqueue(struct kmm_cpu *c, struct zone *z, unsigned int order, 
 bool pcp_free(struct kmm_cpu *c, struct page *page, unsigned int order);
 void pcp_drain_zone_lists(struct per_cpu_pages *pcp, struct zone *z);
 void pcp_drain_all(void);
+void pcp_drain_slot(struct kmm_cpu *c);
 void kmm_with_slots_quiet(void (*fn)(struct kmm_cpu *c, void *arg), void (*after)(void *arg), void *arg);
 void pcp_release_all_slots(void);
 void pcp_thread_exit(void *thread_state);

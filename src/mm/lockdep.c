@@ -119,10 +119,10 @@ void kmm_lockdep_acquire(struct kmm_lock *l, enum kmm_lock_class c, bool trylock
 			}
 			if (h == (unsigned int)c && lock_classes[c].nests)
 				continue;
-			if (h >= (unsigned int)c)
-				violation(h, c, "%s %p taken while holding %s, which must be taken after it", l);
-			else if (__atomic_load_n(&order_seen[c][h], __ATOMIC_RELAXED))
+			if (__atomic_load_n(&order_seen[c][h], __ATOMIC_RELAXED))
 				violation(h, c, "%s %p taken while holding %s: the opposite order was seen before", l);
+			else if (h >= (unsigned int)c)
+				violation(h, c, "%s %p taken while holding %s, which must be taken after it", l);
 			if (!__atomic_load_n(&order_seen[h][c], __ATOMIC_RELAXED))
 				__atomic_store_n(&order_seen[h][c], 1, __ATOMIC_RELAXED);
 		}

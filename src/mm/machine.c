@@ -52,6 +52,9 @@
 #include "annotate.h"
 
 struct kmm_machine kmm;
+#ifdef KMM_VALGRIND
+char kmm_ann_pool;	/* annotate.h: memcheck's pool of this machine's objects */
+#endif
 
 static pg_data_t node_data_storage[MAX_NUMNODES];
 
@@ -889,6 +892,7 @@ static void teardown(void)
 		kmm_plat_va_release(kmm.va_base, kmm.va_size);
 	}
 	kmm_plat_mem_close();
+	kmm_ann_machine(0);	/* memcheck forgets the machine's objects */
 	unsigned long gen = kmm.boot_gen;
 	struct kmm_config cfg = kmm.cfg;
 	kmm_memset(&kmm, 0, sizeof(kmm));
@@ -993,6 +997,7 @@ int kmm_boot(const char *cmdline)
 	kmm_thread()->fail_nth = fail_nth;
 	kmm.cfg = cfg;
 	kmm_lockdep_boot(cfg.lockdep);	/* before the first lock is taken */
+	kmm_ann_machine(1);
 	/* never 0; only the clock (kmm_set_clock makes it reproducible) */
 	kmm.random_secret = kmm_mix64(cfg.random_seed ? cfg.random_seed : kmm_plat_now_ns() ^ (kmm.boot_gen << 48)) | 1;
 	kmm_nr_layers = 0;

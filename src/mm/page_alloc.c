@@ -294,11 +294,18 @@ void kmm_prep_new_page(struct page *page, unsigned int order, gfp_t gfp, bool wa
 	page->_refcount = 1;
 	page->alloc_order = (unsigned char)order;
 	page->private = 0;
-	if (KMM_ANNOTATE && kmm_is_lowmem_pfn(kmm_page_to_pfn(page)))
-		kmm_ann_pages_alloc(kmm_pfn_to_virt(kmm_page_to_pfn(page)), PAGE_SIZE << order);
 	/* init_on_alloc=1 zeroes every block ([5.3+] want_init_on_alloc),
 	 * except where init_on_free=1 zeroed it already */
-	if (((gfp & __GFP_ZERO) || (kmm.cfg.init_on_alloc && !kmm.cfg.init_on_free)) && !was_reported)
+	bool zero = (gfp & __GFP_ZERO) || (kmm.cfg.init_on_alloc && !kmm.cfg.init_on_free);
+	if (KMM_ANNOTATE && kmm_is_lowmem_pfn(kmm_page_to_pfn(page))) {
+		void *va = kmm_pfn_to_virt(kmm_page_to_pfn(page));
+		kmm_ann_pages_alloc(va, PAGE_SIZE << order);
+		/* zero already; or meant to be mapped elsewhere (vmalloc, kmap):
+		 * memcheck cannot follow a write through another alias */
+		if ((zero && was_reported) || kmm.cfg.init_on_free || (gfp & __GFP_HIGHMEM))
+			kmm_ann_pages_defined(va, PAGE_SIZE << order);
+	}
+	if (zero && !was_reported)
 		clear_frames(page, order);
 	if ((gfp & __GFP_COMP) && order) {
 		SetPageHead(page);

@@ -237,8 +237,9 @@ void pcp_drain_zone_lists(struct per_cpu_pages *pcp, struct zone *z)
 }
 
 /* Drain everything slot c caches: the layers' caches, then the page lists.
- * The caller has exclusive use of the slot. */
-static void drain_slot(struct kmm_cpu *c)
+ * The caller has exclusive use of the slot (its owner is outside every
+ * fast path, or gone). */
+void pcp_drain_slot(struct kmm_cpu *c)
 {
 	for (int i = kmm_nr_layers - 1; i >= 0; i--)
 		if (kmm_layers[i]->drain_slot)
@@ -309,7 +310,7 @@ void pcp_thread_exit(void *thread_state)
 	/* a remote drainer may hold the slot right now: wait for it */
 	while (!kmm_cpu_enter(c))
 		kmm_plat_relax();
-	drain_slot(c);
+	pcp_drain_slot(c);
 	kmm_cpu_exit(c);
 	t->cpu = NULL;
 	release_slot(c);
@@ -367,7 +368,7 @@ void kmm_with_slots_quiet(void (*fn)(struct kmm_cpu *c, void *arg), void (*after
 static void drain_slot_cb(struct kmm_cpu *c, void *arg)
 {
 	(void)arg;
-	drain_slot(c);
+	pcp_drain_slot(c);
 }
 
 /* drain_all_pages + the layers' per-slot caches, for every slot. */
@@ -414,7 +415,7 @@ void kmm_drain_all(void)
 void pcp_release_all_slots(void)
 {
 	for (int i = 0; i < kmm.nr_cpus; i++) {
-		drain_slot(&kmm.cpus[i]);
+		pcp_drain_slot(&kmm.cpus[i]);
 		kmm.cpus[i].owned = 0;
 	}
 }

@@ -110,6 +110,7 @@
  */
 #include "pgtable.h"
 #include "fork.h"
+#include "annotate.h"
 #include <kmm/vmalloc.h>
 #include <kmm/slab.h>
 
@@ -765,6 +766,12 @@ void *vmap(struct page **pages, unsigned int count, unsigned long flags, pgprot_
 		free_vmap_area_lazy(va);
 		return NULL;
 	}
+	/* memcheck follows addresses, not frames: the caller's low-memory
+	 * pages now have a second address, written through either */
+	if (KMM_ANNOTATE)
+		for (unsigned int i = 0; i < count; i++)
+			if (kmm_is_lowmem_pfn(kmm_page_to_pfn(pages[i])))
+				kmm_ann_pages_defined(kmm_pfn_to_virt(kmm_page_to_pfn(pages[i])), PAGE_SIZE);
 	publish_area(va);
 	return (void *)va->va_start;
 }

@@ -861,6 +861,30 @@ static void tc_flush_all(void)
 	}
 }
 
+/* Bin b is full: keep its newest half (the cache-warm objects), give the
+ * older half back to the core, so the frees that follow find room. */
+static void tc_trim(unsigned int b)
+{
+	struct tc_bin *bin = &shim_tc.bin[b];
+	unsigned int keep = shim_bin_cap[b] / 2, n = 0;
+	void **p = bin->head, **last = NULL;
+	while (p && n < keep) {
+		last = p;
+		p = tc_protect(p, p[0]);
+		n++;
+	}
+	if (!last)
+		return;
+	last[0] = tc_protect(last, NULL);	/* the list ends after the kept half */
+	while (p) {
+		void **next = tc_protect(p, p[0]);
+		p[1] = NULL;
+		tc_release(p);
+		bin->room++;
+		p = next;
+	}
+}
+
 /* pthread key destructor: the thread exits; from now on it uses the core
  * directly (a count that never goes below the cap, no list). */
 static void tc_thread_exit(void *arg)
@@ -964,8 +988,11 @@ static __attribute__((noinline)) void shim_free_slow(void *p, const char *fn)
 					  page->slab_cache->name, p);
 				return;
 			}
-			if (!shim_tc.dead && !shim_tc.registered) {
-				tc_register();
+			if (!shim_tc.dead) {
+				if (!shim_tc.registered)
+					tc_register();
+				else if (!shim_tc.bin[b].room)
+					tc_trim(b);	/* full: the older half goes back, in one go */
 				if (tc_free_fast(p, -1))
 					return;
 			}

@@ -475,6 +475,12 @@ static int child_main(const char *mode)
 		free(p);
 		for (int i = 0; i < 100; i++)
 			free(q[i]);
+	} else if (!strcmp(mode, "freelist_corrupt")) {
+		void **p = malloc(40);
+		free(p);
+		p[0] = (void *)0x1234;	/* write after free over the per-thread list link */
+		void *q = malloc(40);
+		free(q);
 	} else if (!strcmp(mode, "interior_free")) {
 		char *p = malloc(64);
 		free(p + 16);
@@ -533,6 +539,7 @@ TEST(misuse_reports)
 	expect_report("double_free", "double free");
 	expect_report("late_double_free", "double free");
 	expect_report("interior_free", "interior pointer");
+	expect_report("freelist_corrupt", "freelist corrupt");
 	expect_report("invalid_realloc", "invalid realloc");
 	expect_report("size_mismatch", "size mismatch");
 	expect_report("usable_invalid", "invalid free");

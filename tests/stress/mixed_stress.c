@@ -486,7 +486,13 @@ static void run(int fail_pct)
 {
 	st.fail_pct = fail_pct;
 	st.seed = kt_seed();
-	sh_boot("mem=256M numa=2 zones=dma:16M,normal:128M,highmem cpus=4 on_error=abort");
+	/* room for the live items (about 10 KiB each on average, the large
+	 * kmallocs needing contiguous blocks): 64 KiB per item, at least 256M */
+	unsigned long mb = (unsigned long)st.threads * (unsigned long)st.scale / 16;
+	char boot[160];
+	snprintf(boot, sizeof(boot), "mem=%luM numa=2 zones=dma:16M,normal:128M,highmem cpus=4 on_error=abort",
+		 mb < 256 ? 256 : mb > 4096 ? 4096 : mb);
+	sh_boot(boot);
 	kmm_drain_all();
 	long base_slab_pages = sh_slab_pages();
 	unsigned long base_free = nr_free_pages() + (unsigned long)base_slab_pages;

@@ -555,7 +555,8 @@ TEST(boot_shutdown_loop_leaks_nothing)
 	       fds1, maps0, maps1, rss0, rss1);
 	expect_eq(fds1, fds0);
 	expect_eq(maps1, maps0);
-	expect_lt(rss1 - rss0, 4096);
+	if (!getenv("KMM_TEST_VALGRIND"))	/* memcheck's own bookkeeping grows */
+		expect_lt(rss1 - rss0, 4096);
 	expect_lt(secs, 30.0);
 }
 
