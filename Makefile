@@ -13,7 +13,7 @@
 #                       FUZZ_SECONDS (default 600) from fuzz/corpus/
 #   make fuzz-smoke     the same, 20 s per target (CI: about a minute)
 #   make test-valgrind  Valgrind build (KMM_VALGRIND=ON) in build-valgrind/,
-#                       the unit tests under memcheck (slow: not in CI)
+#                       the unit tests under memcheck (about 3 minutes)
 #   make install PREFIX=/usr/local
 #   make clean          remove every build directory
 #
