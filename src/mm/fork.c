@@ -29,7 +29,12 @@
  *    the lock validator (it would see a non-nesting class taken twice).
  *
  * 2. Invariants: between prepare and parent/child, this thread holds every
- *    kmm lock and every slot has drain_pending set and busy clear.
+ *    kmm lock and every slot has drain_pending set.  busy may still blink:
+ *    an owner entering its fast path sets busy before it reads
+ *    drain_pending and backs out, so fork can copy busy = 1 of a thread
+ *    the child does not have.  The child clears busy on every slot but its
+ *    own (no one else runs there); the slot would otherwise look occupied
+ *    for ever and the child's first remote drain would wait on it.
  *
  * 3. Limits: the heavy barrier is membarrier(2); a host without it cannot
  *    prove a slot owner left its fast path (pcp.c section 2), as for
@@ -201,6 +206,9 @@ void kmm_fork_child(void)
 		__atomic_store_n(&c->owned, 0, __ATOMIC_RELEASE);
 		__atomic_fetch_add(&kmm.slot_release_gen, 1, __ATOMIC_RELEASE);
 	}
-	for (int i = 0; i < kmm.nr_cpus; i++)
+	for (int i = 0; i < kmm.nr_cpus; i++) {
+		if (&kmm.cpus[i] != me)
+			__atomic_store_n(&kmm.cpus[i].busy, 0, __ATOMIC_RELAXED);
 		__atomic_store_n(&kmm.cpus[i].drain_pending, 0, __ATOMIC_RELEASE);
+	}
 }
