@@ -343,6 +343,7 @@ struct kmm_thread {
 	unsigned char ld_class[KMM_LOCKDEP_DEPTH];
 	unsigned char ld_depth;		/* entries used */
 	unsigned char ld_lost;		/* acquisitions beyond KMM_LOCKDEP_DEPTH, untracked */
+	bool exited;			/* pcp_thread_exit ran: slotless from now on */
 };
 
 /* ------------------------------------------------------------------ */

@@ -6,9 +6,10 @@
  *    so most order-0 requests never take the zone lock (ULK3 8.1.8).  In
  *    user space a *CPU slot* stands for a CPU: a thread is bound to a free
  *    slot on its first call (kmm_cpu_get) and keeps it until it exits,
- *    when its slot is drained and released.  A thread that finds every
- *    slot taken runs "slotless": straight to the buddy lists under the
- *    zone lock.  Slots are spread over the nodes round-robin
+ *    when its slot is drained and released (and runs slotless for
+ *    whatever its remaining exit destructors allocate).  A thread that
+ *    finds every slot taken runs "slotless": straight to the buddy lists
+ *    under the zone lock.  Slots are spread over the nodes round-robin
  *    (slot i belongs to node i % nr_nodes).
  *
  *    List sizes.  classic [2.6.11]: batch = managed/1024 pages, capped at
@@ -285,7 +286,7 @@ struct kmm_cpu *kmm_cpu_get_slow(void)
 	struct kmm_thread *t = kmm_thread();
 	if (likely(t->cpu))
 		return t->cpu;
-	if (!kmm.booted || !kmm.cpus)
+	if (!kmm.booted || !kmm.cpus || t->exited)
 		return NULL;
 	return bind_slot(t);
 }
@@ -299,13 +300,17 @@ static void release_slot(struct kmm_cpu *c)
 /*
  * pcp_thread_exit - the platform's thread-exit destructor: drain the
  * exiting thread's slot and release it, so no page or object stays cached
- * for a thread that is gone.
+ * for a thread that is gone.  The thread runs slotless from here on: a
+ * destructor that runs later (another pthread key's, libc's own
+ * thread-exit frees through a malloc shim) must not bind a slot again,
+ * which nothing would release once the destructor rounds are over.
  */
 void pcp_thread_exit(void *thread_state)
 {
 	struct kmm_thread *t = thread_state;
 	if (!kmm.booted || t->boot_gen != kmm.boot_gen || !t->cpu)
 		return;
+	t->exited = true;
 	struct kmm_cpu *c = t->cpu;
 	/* a remote drainer may hold the slot right now: wait for it */
 	while (!kmm_cpu_enter(c))

@@ -341,6 +341,50 @@ TEST(exiting_threads_give_their_pages_back)
 	thread_exit_returns("mem=64M numa=2 cpus=4 profile=modern", 3);
 }
 
+/*
+ * Allocations after the exit drain: a pthread key destructor that re-arms
+ * itself runs in every destructor round, also after kmm's own in the last
+ * one; what it allocates and frees then must not bind (and so leak) a slot.
+ */
+static pthread_key_t late_key;
+
+static void late_destructor(void *arg)
+{
+	uintptr_t round = (uintptr_t)arg;
+	struct page *p = alloc_pages(GFP_KERNEL, 0);
+	if (p)
+		__free_pages(p, 0);
+	kfree(kmalloc(100, GFP_KERNEL));
+	if (round < 8)
+		pthread_setspecific(late_key, (void *)(round + 1));
+}
+
+static void *late_allocator(void *arg)
+{
+	(void)arg;
+	kfree(kmalloc(64, GFP_KERNEL));	/* binds a slot, arms kmm's destructor */
+	pthread_setspecific(late_key, (void *)1);
+	return NULL;
+}
+
+TEST(destructors_after_the_exit_drain_run_slotless)
+{
+	assert_eq(kt_boot("mem=64M numa=1 cpus=4"), 0);
+	assert_eq(pthread_key_create(&late_key, late_destructor), 0);
+	for (int i = 0; i < 20; i++) {
+		pthread_t th;
+		assert_eq(pthread_create(&th, NULL, late_allocator, NULL), 0);
+		pthread_join(th, NULL);
+	}
+	struct kmm_cpu *mine = kmm_thread()->cpu;
+	for (int i = 0; i < kmm.nr_cpus; i++)
+		if (&kmm.cpus[i] != mine)
+			expect_eq(kmm.cpus[i].owned, 0);
+	expect_eq(kmm_check(), 0);
+	pthread_key_delete(late_key);
+	kmm_shutdown();
+}
+
 /* A thread that finds every slot taken runs slotless: nothing cached. */
 static void *slotless(void *arg)
 {
