@@ -209,13 +209,20 @@ static pthread_key_t shim_tc_thread_key;
 static bool shim_tc_key_ok;
 
 /* The large-block cache (its theory above large_alloc). */
+#ifndef LARGE_CACHE_BYTES
 #define LARGE_CACHE_BYTES (32UL << 20)
+#endif
 #define LARGE_CACHE_PER_ORDER 64
+struct lc_block {			/* the first words of a cached block */
+	struct lc_block *older, *newer;	/* its order's list, newest at head */
+	uintptr_t key;			/* lc.key while cached */
+	unsigned long seq;		/* when it was cached (lc.seq) */
+};
 static struct {
 	pthread_mutex_t lock;
-	void **head[MAX_PAGE_ORDER + 1];
+	struct lc_block *head[MAX_PAGE_ORDER + 1], *tail[MAX_PAGE_ORDER + 1];
 	unsigned int count[MAX_PAGE_ORDER + 1];
-	unsigned long bytes;
+	unsigned long bytes, seq;
 	uintptr_t key;
 } lc = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
@@ -672,61 +679,114 @@ static struct huge_hdr *huge_lookup(const void *p)
  * backs, would hand out never-touched (or given back) frames next, each
  * costing a page fault per page.  So freed large blocks stay here, per
  * order, for the next request of that order, up to LARGE_CACHE_BYTES in
- * all (beyond it a block goes back to the buddy allocator, whose free page
- * reporting returns big free blocks to the host); malloc_trim empties it.
- * A cached block is still allocated for the core (PG_large_kmalloc); its
- * words 0 and 1 hold the list link and a key, so a free of a cached block
- * is found ("double free") by a search of its list.  One lock (a leaf,
+ * all; a block freed into a full cache evicts the oldest cached blocks
+ * (least recently freed, any order), which go back to the buddy allocator,
+ * whose free page reporting returns big free blocks to the host;
+ * malloc_trim empties it.  A cached block is still allocated for the core
+ * (PG_large_kmalloc); its first words (struct lc_block) hold its order
+ * list's links, a key and its age, so a free of a cached block is found
+ * ("double free") by a search of its list.  One lock (a leaf,
  * held for a few instructions; taken across fork by the atfork handlers).
  * Its state, lc, is declared with the tcache's.
  */
 
-/* A cached block of this order, or NULL. */
+/* Unlink b from its order's list.  lc.lock held. */
+static void lc_unlink(struct lc_block *b, unsigned int order)
+{
+	if (b->newer)
+		b->newer->older = b->older;
+	else
+		lc.head[order] = b->older;
+	if (b->older)
+		b->older->newer = b->newer;
+	else
+		lc.tail[order] = b->newer;
+	lc.count[order]--;
+	lc.bytes -= PAGE_SIZE << order;
+	b->older = b->newer = NULL;
+	b->key = 0;
+	b->seq = 0;
+}
+
+/* A cached block of this order (the newest: its frames are the most
+ * likely still backed and in the CPU caches), or NULL. */
 static void *lc_get(unsigned int order)
 {
-	void **p;
+	struct lc_block *b;
 	if (!__atomic_load_n(&lc.count[order], __ATOMIC_RELAXED))
 		return NULL;
 	pthread_mutex_lock(&lc.lock);
-	p = lc.head[order];
-	if (p) {
-		lc.head[order] = p[0];
-		lc.count[order]--;
-		lc.bytes -= PAGE_SIZE << order;
-		p[0] = p[1] = NULL;
-	}
+	b = lc.head[order];
+	if (b)
+		lc_unlink(b, order);
 	pthread_mutex_unlock(&lc.lock);
-	return p;
+	return b;
 }
 
-/* Keep the large block p (the head address of an order-order block); false
- * when the cache is full (the caller frees it) or p is cached already
- * (reported as a double free; *reported set). */
-static bool lc_put(void **p, unsigned int order, const char *fn, bool *reported)
+/* The order whose oldest block is the oldest of all, or -1 (empty).
+ * lc.lock held. */
+static int lc_oldest_order(void)
 {
+	int best = -1;
+	for (int o = 0; o <= MAX_PAGE_ORDER; o++)
+		if (lc.tail[o] && (best < 0 || lc.tail[o]->seq < lc.tail[best]->seq))
+			best = o;
+	return best;
+}
+
+/*
+ * Keep the large block p (the head address of an order-order block).
+ * Room is made by evicting the oldest blocks (of this order when the
+ * order's list is full, else of any order): a cache that refused new
+ * blocks once full would keep the orders nobody asks for.  The evicted
+ * blocks go back to the buddy allocator.  false: p is cached already
+ * (reported as a double free; *reported set), or it alone exceeds the
+ * budget (the caller frees it).
+ */
+static bool lc_put(void *p, unsigned int order, const char *fn, bool *reported)
+{
+	struct lc_block *b = p, *evicted = NULL;
+	unsigned long size = PAGE_SIZE << order;
 	bool kept = false;
 	*reported = false;
 	pthread_mutex_lock(&lc.lock);
-	if (p[1] == (void *)lc.key) {
-		for (void **q = lc.head[order]; q; q = q[0])
-			if (q == p) {
+	if (b->key == lc.key) {
+		for (struct lc_block *q = lc.head[order]; q; q = q->older)
+			if (q == b) {
 				*reported = true;
 				break;
 			}
 	}
-	if (!*reported && lc.count[order] < LARGE_CACHE_PER_ORDER &&
-	    lc.bytes + (PAGE_SIZE << order) <= LARGE_CACHE_BYTES) {
-		p[0] = lc.head[order];
-		p[1] = (void *)lc.key;
-		lc.head[order] = p;
+	if (!*reported && size <= LARGE_CACHE_BYTES) {
+		while (lc.count[order] >= LARGE_CACHE_PER_ORDER || lc.bytes + size > LARGE_CACHE_BYTES) {
+			int o = lc.count[order] >= LARGE_CACHE_PER_ORDER ? (int)order : lc_oldest_order();
+			struct lc_block *old = lc.tail[o];
+			lc_unlink(old, (unsigned int)o);
+			old->older = evicted;	/* a private list, freed below */
+			evicted = old;
+		}
+		b->older = lc.head[order];
+		b->newer = NULL;
+		if (b->older)
+			b->older->newer = b;
+		else
+			lc.tail[order] = b;
+		lc.head[order] = b;
+		b->key = lc.key;
+		b->seq = ++lc.seq;
 		lc.count[order]++;
-		lc.bytes += PAGE_SIZE << order;
+		lc.bytes += size;
 		kept = true;
 	}
 	pthread_mutex_unlock(&lc.lock);
+	while (evicted) {
+		struct lc_block *next = evicted->older;
+		evicted->older = NULL;
+		kfree(evicted);
+		evicted = next;
+	}
 	if (*reported)
-		kmm_error("double free", "%s(%p): the %lu-byte block is already free (kept for reuse)", fn, (void *)p,
-			  PAGE_SIZE << order);
+		kmm_error("double free", "%s(%p): the %lu-byte block is already free (kept for reuse)", fn, p, size);
 	return kept;
 }
 
@@ -734,7 +794,7 @@ static bool lc_put(void **p, unsigned int order, const char *fn, bool *reported)
 static void lc_drain(void)
 {
 	for (unsigned int o = 0; o <= MAX_PAGE_ORDER; o++) {
-		void **p;
+		void *p;
 		while ((p = lc_get(o)) != NULL)
 			kfree(p);
 	}

@@ -475,6 +475,18 @@ static int child_main(const char *mode)
 		free(p);
 		for (int i = 0; i < 100; i++)
 			free(q[i]);
+	} else if (!strcmp(mode, "large_double_free")) {
+		void *p = malloc(1 << 20);	/* kept in the large-block cache when freed */
+		free(p);
+		free(p);
+	} else if (!strcmp(mode, "evicted_double_free")) {
+		void *p = malloc(1 << 20), *q[16];
+		free(p);
+		for (int i = 0; i < 16; i++)	/* 64 MiB of newer frees evict p */
+			q[i] = malloc(4 << 20);
+		for (int i = 0; i < 16; i++)
+			free(q[i]);
+		free(p);
 	} else if (!strcmp(mode, "freelist_corrupt")) {
 		void **p = malloc(40);
 		free(p);
@@ -538,6 +550,8 @@ TEST(misuse_reports)
 	expect_report("invalid_free", "invalid free");
 	expect_report("double_free", "double free");
 	expect_report("late_double_free", "double free");
+	expect_report("large_double_free", "double free");
+	expect_report("evicted_double_free", "double free");
 	expect_report("interior_free", "interior pointer");
 	expect_report("freelist_corrupt", "freelist corrupt");
 	expect_report("invalid_realloc", "invalid realloc");
