@@ -89,10 +89,15 @@ struct bench_opts {
 	int pin;		/* pin thread i to CPU i % nproc */
 	int verbose;		/* every run's figure on stderr */
 	const char *boot;	/* base kmm_boot command line */
+	const char *cases[64];	/* --case NAME (repeatable): only these cases */
+	int nr_cases;
+	const char *cg_case;	/* --callgrind-case NAME: one case under callgrind */
+	long cg_iters;		/* --iters N: its iterations */
 };
 
 static struct bench_opts bench_opt = {
 	.target_ms = 150, .runs = 5, .max_threads = 2, .pin = 0, .verbose = 0, .boot = NULL,
+	.cg_iters = 100000,
 };
 
 /* ------------------------------------------------------------------ */
@@ -274,10 +279,35 @@ static int bench_common_opt(int argc, char **argv, int *i)
 		bench_opt.pin = 1;
 	} else if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
 		bench_opt.verbose = 1;
+	} else if (!strcmp(a, "--case") && v) {
+		if (bench_opt.nr_cases == (int)(sizeof(bench_opt.cases) / sizeof(bench_opt.cases[0])))
+			bench_die("--case: at most %d", bench_opt.nr_cases);
+		bench_opt.cases[bench_opt.nr_cases++] = v;
+		++*i;
+	} else if (!strcmp(a, "--callgrind-case") && v) {
+		bench_opt.cg_case = v;
+		++*i;
+	} else if (!strcmp(a, "--iters") && v) {
+		bench_opt.cg_iters = atol(v) > 0 ? atol(v) : 100000;
+		++*i;
+	} else if (!strcmp(a, "--has-client-requests")) {
+		printf("%d\n", BENCH_HAVE_CALLGRIND);
+		exit(0);
 	} else {
 		return 0;
 	}
 	return 1;
+}
+
+/* Is the case called name selected (no --case given, or one names it)? */
+static inline int bench_case_selected(const char *name)
+{
+	if (!bench_opt.nr_cases)
+		return 1;
+	for (int i = 0; i < bench_opt.nr_cases; i++)
+		if (!strcmp(bench_opt.cases[i], name))
+			return 1;
+	return 0;
 }
 
 #define BENCH_COMMON_USAGE                                                                  \
@@ -287,7 +317,8 @@ static int bench_common_opt(int argc, char **argv, int *i)
 	"  --boot LINE     base kmm_boot command line (default: see the tables' header)\n"     \
 	"  --quick         --ms 30 --runs 3 (a smoke run; figures are rough)\n"                \
 	"  --pin           pin thread i to CPU i\n"                                             \
-	"  -v              every run's figure on stderr\n"
+	"  -v              every run's figure on stderr\n"                                    \
+	"  --case NAME     time only this case (repeatable; names: see above)\n"
 
 /* The machine and method lines at the top of a results section. */
 static void bench_print_header(const char *title, const char *boot)

@@ -98,7 +98,7 @@ static void hm_body(void *ctx, int tid, long iters)
 static void usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s [options]\n"
-		"  --case NAME     one case only (kmap-hot, kmap-cycle, kmap_local, kmap_local-lowmem)\n"
+		"  case names: (kmap-hot, kmap-cycle, kmap_local, kmap_local-lowmem)\n"
 		BENCH_COMMON_USAGE, prog);
 	exit(2);
 }
@@ -112,16 +112,12 @@ static unsigned long boot_pkmap(const char *boot)
 
 int main(int argc, char **argv)
 {
-	const char *only = NULL;
 	bench_opt.boot = DEFAULT_BOOT;
-	for (int i = 1; i < argc; i++) {
-		if (bench_common_opt(argc, argv, &i))
-			continue;
-		if (!strcmp(argv[i], "--case") && i + 1 < argc)
-			only = argv[++i];
-		else
+	for (int i = 1; i < argc; i++)
+		if (!bench_common_opt(argc, argv, &i))
 			usage(argv[0]);
-	}
+	if (bench_opt.cg_case)
+		usage(argv[0]);
 	int rc = kmm_boot(bench_opt.boot);
 	if (rc)
 		bench_die("kmm_boot(\"%s\") = %d", bench_opt.boot, rc);
@@ -130,7 +126,7 @@ int main(int argc, char **argv)
 	printf("| case | threads | ns/pair | min | max |\n");
 	printf("|------|--------:|--------:|----:|----:|\n");
 	for (int k = 0; k < HM_NR_KINDS; k++) {
-		if (only && strcmp(only, hm_names[k]))
+		if (!bench_case_selected(hm_names[k]))
 			continue;
 		for (int t = 1; t <= bench_opt.max_threads && t <= 2; t++) {
 			struct hm_ctx ctx = { .kind = (enum hm_kind)k, .npages = 1 };

@@ -118,23 +118,19 @@ static void mp_body(void *ctx, int tid, long iters)
 static void usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s [options]\n"
-		"  --case NAME     one case only (cache, slab-pool, kmalloc, kmalloc-pool, reserve)\n"
+		"  case names: (cache, slab-pool, kmalloc, kmalloc-pool, reserve)\n"
 		BENCH_COMMON_USAGE, prog);
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	const char *only = NULL;
 	bench_opt.boot = DEFAULT_BOOT;
-	for (int i = 1; i < argc; i++) {
-		if (bench_common_opt(argc, argv, &i))
-			continue;
-		if (!strcmp(argv[i], "--case") && i + 1 < argc)
-			only = argv[++i];
-		else
+	for (int i = 1; i < argc; i++)
+		if (!bench_common_opt(argc, argv, &i))
 			usage(argv[0]);
-	}
+	if (bench_opt.cg_case)
+		usage(argv[0]);
 	int rc = kmm_boot(bench_opt.boot);
 	if (rc)
 		bench_die("kmm_boot(\"%s\") = %d", bench_opt.boot, rc);
@@ -148,7 +144,7 @@ int main(int argc, char **argv)
 	printf("|------|--------:|--------:|----:|----:|---------:|\n");
 	double median[MP_NR_KINDS][3] = { { 0 } };
 	for (int k = 0; k < MP_NR_KINDS; k++) {
-		if (only && strcmp(only, mp_names[k]))
+		if (!bench_case_selected(mp_names[k]))
 			continue;
 		for (int t = 1; t <= bench_opt.max_threads && t <= 2; t++) {
 			struct mp_ctx ctx = { .kind = (enum mp_kind)k };

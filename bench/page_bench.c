@@ -359,7 +359,6 @@ static void usage(void)
 		BENCH_COMMON_USAGE
 		"  --callgrind-case CASE  one case under callgrind (bench/callgrind.sh): baseline,\n"
 		"                  baseline-call, order<K>-<pcp|nopcp|modern>, batch-<pcp|nopcp|modern>\n"
-		"  --case CASE     time only this case (same names; repeatable)\n"
 		"  --iters N       iterations of the callgrind case (default 100000; batch: pages)\n"
 		"  --has-client-requests  print 1 if built with <valgrind/callgrind.h>, else 0\n");
 	exit(2);
@@ -367,33 +366,17 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	const char *cg_case = NULL, *cases[64];
-	int nr_cases = 0;
-	long cg_iters = 100000;
-
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	for (int i = 1; i < argc; i++) {
-		if (bench_common_opt(argc, argv, &i))
-			continue;
-		if (!strcmp(argv[i], "--callgrind-case") && i + 1 < argc)
-			cg_case = argv[++i];
-		else if (!strcmp(argv[i], "--case") && i + 1 < argc && nr_cases < 64)
-			cases[nr_cases++] = argv[++i];
-		else if (!strcmp(argv[i], "--iters") && i + 1 < argc)
-			cg_iters = atol(argv[++i]);
-		else if (!strcmp(argv[i], "--has-client-requests")) {
-			printf("%d\n", BENCH_HAVE_CALLGRIND);
-			return 0;
-		} else
+	for (int i = 1; i < argc; i++)
+		if (!bench_common_opt(argc, argv, &i))
 			usage();
-	}
 	if (!bench_opt.boot)
 		bench_opt.boot = DEFAULT_BOOT;
-	if (cg_case)
-		return callgrind_case(cg_case, cg_iters > 0 ? cg_iters : 100000);
-	if (nr_cases) {
-		for (int i = 0; i < nr_cases; i++)
-			timed_case(cases[i]);
+	if (bench_opt.cg_case)
+		return callgrind_case(bench_opt.cg_case, bench_opt.cg_iters);
+	if (bench_opt.nr_cases) {
+		for (int i = 0; i < bench_opt.nr_cases; i++)
+			timed_case(bench_opt.cases[i]);
 		return 0;
 	}
 

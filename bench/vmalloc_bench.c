@@ -66,22 +66,18 @@ static long iters_for(const struct bench_case *c)
 static void usage(const char *prog)
 {
 	fprintf(stderr, "usage: %s [options]\n"
-		"  --case SIZE_KIB time one area size only\n" BENCH_COMMON_USAGE, prog);
+		"  case names: area sizes in KiB\n" BENCH_COMMON_USAGE, prog);
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	long only = 0;
 	bench_opt.boot = DEFAULT_BOOT;
-	for (int i = 1; i < argc; i++) {
-		if (bench_common_opt(argc, argv, &i))
-			continue;
-		if (!strcmp(argv[i], "--case") && i + 1 < argc)
-			only = atol(argv[++i]);
-		else
+	for (int i = 1; i < argc; i++)
+		if (!bench_common_opt(argc, argv, &i))
 			usage(argv[0]);
-	}
+	if (bench_opt.cg_case)
+		usage(argv[0]);
 	/* one machine for every case (bench_run_once warms each run up with
 	 * min(iters, 1000) pairs of its own) */
 	int rc = kmm_boot(bench_opt.boot);
@@ -92,7 +88,9 @@ int main(int argc, char **argv)
 	printf("| size | threads | plain ns/pair | plain ns/page | touch ns/pair | touch ns/page |\n");
 	printf("|-----:|--------:|--------------:|--------------:|--------------:|--------------:|\n");
 	for (size_t s = 0; s < NR_SIZES; s++) {
-		if (only && (unsigned long)only * KiB != sizes[s])
+		char name[32];
+		snprintf(name, sizeof(name), "%lu", sizes[s] / KiB);
+		if (!bench_case_selected(name))
 			continue;
 		for (int t = 1; t <= bench_opt.max_threads && t <= 2; t++) {
 			struct bench_result r[2];
