@@ -26,7 +26,8 @@ static inline void sh_boot(const char *opts)
 {
 	char cmd[512];
 	kmm_shutdown();
-	snprintf(cmd, sizeof(cmd), "%s %s", opts, sh_extra());
+	if (snprintf(cmd, sizeof(cmd), "%s %s", opts, sh_extra()) >= (int)sizeof(cmd))
+		kt_fail(1, __FILE__, __LINE__, "boot line too long: \"%s %s\"", opts, sh_extra());
 	if (kmm_boot(cmd) != 0)
 		kt_fail(1, __FILE__, __LINE__, "kmm_boot(\"%s\") failed", cmd);
 	assert_eq(kmm_check(), 0);
