@@ -3,6 +3,11 @@
  * a K&R-style first-fit heap made of order-0 pages, behind the same
  * kmem_cache and kmalloc API as the classic SLAB.
  *
+ * This file holds the allocation and free paths: the block allocator,
+ * kmalloc, the caches, init, shutdown and the fork hook.  Verification
+ * (kmm_check), slabinfo, counters and the leak listing are in
+ * slob_check.c; the structures both share are in slob_internal.h.
+ *
  * 1. Overview (REFERENCE.md section 9; Linux mm/slob.c, 2.6.3x - 6.3 form
  *    with three lists and alignment offsets)
  *    Memory is handed out in blocks of whole units; a unit is one slobidx_t,
@@ -71,46 +76,14 @@
  *       it, so that one case is served as a large kmalloc (PG_large_kmalloc).
  *
  * 2. Data structures
- *    struct page of a SLOB page (order 0, PG_slab):
- *      private     offset (units) of the first free block; SLOB_END when
- *                  the page is full
- *      page_aux    free units in the page (sp->units in Linux)
- *      page_aux2   SLOB_PG_SIG | SLOB_PG_BIG | SLOB_PG_BROKEN
- *      lru         link on free_slob_small/medium/large while PG_slob_free,
- *                  else on full or broken
- *      slab_cache  owner cache, NULL for kmalloc blocks
- *    A page of a big cache object (order >= 0, compound when > 0): PG_slab
- *    on the head, page_aux2 = SLOB_PG_SIG | SLOB_PG_BIG, slab_cache = cache,
- *    lru on the big list.
- *    Free block at unit offset off of a page, size in units:
- *      size > 1: word[0] = size, word[1] = offset of the next free block;
- *      size = 1: word[0] = -(offset of the next free block);
- *    the last block's next is SLOB_END, the offset of the page end.
- *    struct slob_cache: struct kmem_cache first, then SLOB's fields; all
- *    caches (the bootstrap one included) are on slob.caches.
+ *    The struct page fields of a SLOB page, the free-block encoding,
+ *    struct slob_cache and the global state kmm_slob: slob_internal.h.
  *
- * 3. Invariants (slob_check verifies each under slob_lock)
- *    a. Every SLOB page is on exactly one of the six lists, and the lists
- *       hold nothing else.  A page is on one of the three free lists iff
- *       PG_slob_free iff it is an order-0 page, not broken, with 0 < units
- *       < SLOB_PAGE_UNITS; on full iff order 0, not broken, units 0; on
- *       broken iff SLOB_PG_BROKEN; on big iff SLOB_PG_BIG (and its order is
- *       its cache's).  The page counters match the lists.
- *    b. The free blocks of a page lie in [SLOB_FIRST, SLOB_END), in
- *       strictly increasing address order, do not overlap and are never
- *       adjacent (frees merge); their sizes add up to page_aux.
- *    c. Free blocks and allocated blocks tile [SLOB_FIRST, SLOB_END)
- *       exactly: every gap between free blocks is a run of allocated
- *       blocks, each starting at a set bitmap bit, of SLOB_UNITS(cache
- *       size) units for a cache page and SLOB_UNITS(header size + 8) for a
- *       kmalloc page; no bit is set anywhere else; kmalloc headers carry a
- *       valid check word.
- *    d. A full page (units 0) is off the lists; an entirely free page does
- *       not exist (it went back to the page allocator).
- *    e. The live objects found in pages of each owner equal the owner's
- *       count (sc_live, slob.kmalloc_live); its pages equal sc_pages.
- *    f. With poisoning, every free byte of a page past the block headers
- *       reads POISON_FREE.
+ * 3. Invariants
+ *    Listed in slob_check.c (section 2), where slob_check verifies each
+ *    under slob_lock.  A page's blocks, bitmap, list and the counters
+ *    change here only with slob_lock held, and are consistent again
+ *    before it is dropped.
  *
  * 4. Locks
  *    One global lock, slob_lock (a sleeping kmm_lock), guards the lists,
@@ -156,101 +129,13 @@
  *    Linux mm/slob.c (Matt Mackall, 2.6.16; three lists 2.6.26; removed in
  *    6.4); K&R 8.7; Knuth vol. 1, 2.5 (next fit, "roving pointer").
  */
-#include "slab.h"
+#include "slob_internal.h"
 #include "fork.h"
 #include "annotate.h"
 
-/* ------------------------------------------------------------------ */
-/* Units, pages, constants                                             */
-/* ------------------------------------------------------------------ */
-
-#if KMM_PAGE_SHIFT <= 15	/* PAGE_SIZE <= 32767 * 2: offsets fit an s16 */
-typedef int16_t slobidx_t;
-#else
-typedef int32_t slobidx_t;
-#endif
-
-#define SLOB_UNIT ((unsigned int)sizeof(slobidx_t))
-#define SLOB_UNITS(size) ((unsigned int)(((size_t)(size) + SLOB_UNIT - 1) / SLOB_UNIT))
-#define SLOB_BREAK1 256		/* free_slob_small below this request size */
-#define SLOB_BREAK2 1024	/* free_slob_medium below this one */
-/* ARCH_KMALLOC_MINALIGN = ARCH_SLAB_MINALIGN on x86-64: the kmalloc
- * header size, the smallest block alignment, and the bitmap granule. */
-#define SLOB_MINALIGN ((unsigned int)KMALLOC_MIN_ALIGN)
-#define SLOB_GRANULE SLOB_MINALIGN
-#define SLOB_MAP_BYTES ((unsigned int)(PAGE_SIZE / SLOB_GRANULE / 8))	/* 64 with 4 KiB pages */
-#define SLOB_END ((unsigned int)(PAGE_SIZE / SLOB_UNIT))	/* offset of the page end */
-#define SLOB_FIRST (SLOB_MAP_BYTES / SLOB_UNIT)		/* first unit after the bitmap */
-#define SLOB_PAGE_UNITS (SLOB_END - SLOB_FIRST)		/* units of an empty page */
-#define SLOB_USABLE ((unsigned int)PAGE_SIZE - SLOB_MAP_BYTES)
-
-/* page_aux2 of a SLOB page: a signature plus flags */
-#define SLOB_PG_SIG     0x51b00000u
-#define SLOB_PG_SIGMASK 0xfff00000u
-#define SLOB_PG_BIG     0x1u	/* the page(s) of one object too big for a SLOB page */
-#define SLOB_PG_BROKEN  0x2u	/* corrupt: off the lists, never allocated from */
-
-/* kmalloc block header (SLOB_MINALIGN bytes) */
-struct slob_khdr {
-	unsigned int size;	/* bytes requested */
-	unsigned int check;	/* slob_khdr_check(size, block offset) */
-};
-_Static_assert(sizeof(struct slob_khdr) == SLOB_MINALIGN, "kmalloc header must be SLOB_MINALIGN bytes");
-#define SLOB_KHDR_MAGIC 0x5b10b0c5u
-#define SLOB_KMALLOC_RZ 8u		/* slab_debug=Z: trailing red zone of kmalloc blocks */
-#define SLOB_RED_ACTIVE 0xcc		/* its bytes (SLUB_RED_ACTIVE, REFERENCE 6.10) */
-#define SLOB_KMALLOC_NAME "kmalloc-slob"	/* how reports and slabinfo name kmalloc blocks */
-#define SLOB_CACHE_MAGIC 0x736c6f62u	/* "slob": a struct slob_cache */
-
-/*
- * struct slob_cache - SLOB's cache descriptor (struct kmem_cache first).
- */
-struct slob_cache {
-	struct kmem_cache c;
-	unsigned int sc_magic;		/* SLOB_CACHE_MAGIC while on slob.caches */
-	unsigned int sc_align;		/* block alignment: max(c.align, SLOB_MINALIGN) */
-	int sc_order;			/* -1: blocks of SLOB pages; else order of each object's pages */
-	unsigned long sc_live;		/* objects allocated (slob_lock) */
-	unsigned long sc_pages;		/* pages owned (slob_lock) */
-	struct list_head sc_node;	/* slob.caches (slob_lock) */
-	unsigned long sc_check_live, sc_check_pages;	/* slob_check's tallies */
-};
-
-static struct {
-	struct kmm_lock lock;		/* slob_lock: everything below */
-	struct list_head free_slob_small, free_slob_medium, free_slob_large;
-	/* bookkeeping lists, so that every SLOB page is on exactly one list
-	 * and SLOB never walks mem_map (nor reads other layers' pages) */
-	struct list_head full;		/* order-0 pages with no free unit */
-	struct list_head broken;	/* pages taken out of use */
-	struct list_head big;		/* pages of big cache objects */
-	struct list_head caches;	/* every slob_cache, newest first */
-	unsigned long nr_pages;		/* order-0 SLOB pages, broken ones included */
-	unsigned long nr_big_pages;	/* pages of big cache objects */
-	unsigned long nr_reclaimable;	/* of both, pages of SLAB_RECLAIM_ACCOUNT caches */
-	unsigned long nr_broken;	/* pages taken out of use */
-	unsigned long kmalloc_live;	/* kmalloc blocks allocated */
-	unsigned long kmalloc_pages;	/* pages holding them */
-	unsigned long kmalloc_allocs, kmalloc_frees;
-	slab_flags_t kmalloc_debug;	/* SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON */
-} slob;
-
+struct slob_state kmm_slob;	/* slob_internal.h */
 static struct slob_cache slob_cache_cache;	/* "kmem_cache": the descriptors (bootstrap) */
 
-#define slob_lock() kmm_lock(&slob.lock, KMM_LC_SLOB)
-#define slob_unlock() kmm_unlock(&slob.lock)
-
-static inline bool is_slob_page(const struct page *sp)
-{
-	return PageSlab(sp) && (sp->page_aux2 & SLOB_PG_SIGMASK) == SLOB_PG_SIG;
-}
-static inline bool slob_page_big(const struct page *sp) { return sp->page_aux2 & SLOB_PG_BIG; }
-static inline bool slob_page_broken(const struct page *sp) { return sp->page_aux2 & SLOB_PG_BROKEN; }
-static inline char *slob_base(const struct page *sp) { return kmm_pfn_to_virt(kmm_page_to_pfn(sp)); }
-static inline struct slob_cache *slob_owner(const struct page *sp) { return (struct slob_cache *)sp->slab_cache; }
-static inline const char *owner_name(const struct slob_cache *sc) { return sc ? sc->c.name : SLOB_KMALLOC_NAME; }
-static inline slab_flags_t owner_debug(const struct slob_cache *sc) { return sc ? sc->c.flags : slob.kmalloc_debug; }
-static inline bool owner_poisoned(const struct slob_cache *sc) { return owner_debug(sc) & SLAB_POISON; }
 /* annotate.h hooks for this owner's pages?  Not with red zones, poisoning
  * or user tracking: those read and write free memory themselves. */
 static inline bool owner_annotated(const struct slob_cache *sc)
@@ -263,145 +148,19 @@ static inline bool owner_annotated(const struct slob_cache *sc)
 static inline struct list_head *slob_list_for(size_t size)
 {
 	if (size < SLOB_BREAK1)
-		return &slob.free_slob_small;
+		return &kmm_slob.free_slob_small;
 	if (size < SLOB_BREAK2)
-		return &slob.free_slob_medium;
-	return &slob.free_slob_large;
+		return &kmm_slob.free_slob_medium;
+	return &kmm_slob.free_slob_large;
 }
 
 /* list_rotate_to_front: make e the first entry of head's list. */
 static inline void slob_rotate_to_front(struct list_head *e, struct list_head *head) { list_move_tail(head, e); }
 
-/* Units of a kmalloc block of size bytes (header and red zone included). */
-static inline unsigned int kmalloc_block_units(unsigned int size)
-{
-	return SLOB_UNITS((size_t)size + SLOB_MINALIGN + ((slob.kmalloc_debug & SLAB_RED_ZONE) ? SLOB_KMALLOC_RZ : 0));
-}
-static inline unsigned int slob_khdr_check(unsigned int size, unsigned int boff)
-{
-	return size ^ SLOB_KHDR_MAGIC ^ (boff * 0x9e3779b1u);
-}
-
 /* ------------------------------------------------------------------ */
-/* Deferred reports: kmm_error runs after slob_lock is dropped         */
+/* Free-block headers (their encoding: slob_internal.h)                */
 /* ------------------------------------------------------------------ */
 
-#define SLOB_MAX_REPORTS 4
-struct slob_report {
-	int n;
-	struct {
-		const char *category;
-		char msg[320];
-	} r[SLOB_MAX_REPORTS];
-};
-
-__attribute__((format(printf, 3, 4)))
-static void rep_add(struct slob_report *rep, const char *category, const char *fmt, ...)
-{
-	va_list ap;
-	if (rep->n == SLOB_MAX_REPORTS)
-		return;
-	rep->r[rep->n].category = category;
-	va_start(ap, fmt);
-	kmm_vsnprintf(rep->r[rep->n].msg, sizeof(rep->r[0].msg), fmt, ap);
-	va_end(ap);
-	rep->n++;
-}
-
-static void rep_emit(struct slob_report *rep)
-{
-	for (int i = 0; i < rep->n; i++)
-		kmm_error(rep->r[i].category, "%s", rep->r[i].msg);
-	rep->n = 0;
-}
-
-/* Up to 8 bytes at p as "xx xx ..." for a report. */
-static const char *hexbytes(char *buf, size_t size, const unsigned char *p, size_t n)
-{
-	size_t len = 0;
-	buf[0] = '\0';
-	for (size_t i = 0; i < n && i < 8 && len + 4 < size; i++)
-		len += (size_t)kmm_snprintf(buf + len, size - len, i ? " %02x" : "%02x", p[i]);
-	return buf;
-}
-
-/* first byte of [p, p + n) that is not c, or NULL */
-static const unsigned char *find_not(const void *p, size_t n, unsigned char c)
-{
-	const unsigned char *b = p;
-	for (size_t i = 0; i < n; i++)
-		if (b[i] != c)
-			return b + i;
-	return NULL;
-}
-
-/* ------------------------------------------------------------------ */
-/* The allocation bitmap                                               */
-/* ------------------------------------------------------------------ */
-
-static inline bool map_test(const char *base, unsigned int boff)
-{
-	unsigned int g = boff / SLOB_GRANULE;
-	return ((const unsigned char *)base)[g >> 3] >> (g & 7) & 1;
-}
-static inline void map_set(char *base, unsigned int boff)
-{
-	unsigned int g = boff / SLOB_GRANULE;
-	((unsigned char *)base)[g >> 3] |= (unsigned char)(1u << (g & 7));
-}
-static inline void map_clear(char *base, unsigned int boff)
-{
-	unsigned int g = boff / SLOB_GRANULE;
-	((unsigned char *)base)[g >> 3] &= (unsigned char)~(1u << (g & 7));
-}
-static bool map_empty(const char *base)
-{
-	for (unsigned int i = 0; i < SLOB_MAP_BYTES; i++)
-		if (base[i])
-			return false;
-	return true;
-}
-/* Byte offset of the last set bit at or below boff, or 0 for none (the
- * bitmap's own granules are never set). */
-static unsigned int map_find_prev(const char *base, unsigned int boff)
-{
-	for (unsigned int g = boff / SLOB_GRANULE + 1; g-- > SLOB_MAP_BYTES / SLOB_GRANULE;)
-		if (map_test(base, g * SLOB_GRANULE))
-			return g * SLOB_GRANULE;
-	return 0;
-}
-/* Byte offset of the first set bit in [from, to) bytes, or 0 for none. */
-static unsigned int map_find_next(const char *base, unsigned int from, unsigned int to)
-{
-	for (unsigned int g = (from + SLOB_GRANULE - 1) / SLOB_GRANULE; g * SLOB_GRANULE < to; g++)
-		if (map_test(base, g * SLOB_GRANULE))
-			return g * SLOB_GRANULE;
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Free-block encoding                                                 */
-/* ------------------------------------------------------------------ */
-
-static inline slobidx_t *slob_word(char *base, unsigned int off) { return (slobidx_t *)(void *)(base + (size_t)off * SLOB_UNIT); }
-
-/*
- * Free-block header words are stored encoded, as SLUB stores its free
- * pointers ([4.14+] CONFIG_SLAB_FREELIST_HARDENED: ptr ^ s->random ^
- * swab(ptr_addr)): word ^ key, the key folded from the per-boot secret
- * XOR the byte-swapped physical address of the word.  A use after free or
- * an overflow that writes a plausible header in plain text decodes to
- * garbage, which slob_get's checks reject ("freelist corrupt") instead of
- * following; and the headers no longer leak heap offsets in clear.
- */
-static inline slobidx_t slob_key(const slobidx_t *w)
-{
-	unsigned long x = kmm.random_secret ^ __builtin_bswap64((uint64_t)((const char *)w - kmm.page_offset));
-	x ^= x >> 32;
-	x ^= x >> 16;
-	return (slobidx_t)x;
-}
-static inline int slob_word_get(const slobidx_t *w) { return (slobidx_t)(*w ^ slob_key(w)); }
 static inline void slob_word_set(slobidx_t *w, int v)
 {
 	kmm_ann_meta(w, sizeof(*w));	/* a header in free (annotated) memory */
@@ -434,7 +193,7 @@ static void set_slob(char *base, unsigned int off, unsigned int size, unsigned i
  * free list of this page: the caller reports it.  Never reads outside the
  * page: word[1] is read only once the block is known to hold two units.
  */
-static bool slob_get(char *base, unsigned int off, unsigned int *size, unsigned int *next, const char **why)
+bool slob_get(char *base, unsigned int off, unsigned int *size, unsigned int *next, const char **why)
 {
 	int sz, nx;
 	if (off < SLOB_FIRST || off >= SLOB_END) {
@@ -473,7 +232,7 @@ static bool slob_get(char *base, unsigned int off, unsigned int *size, unsigned 
 /* Take a page out of use after its free list was found corrupt (reported
  * as "freelist corrupt" unless why is NULL: the caller reported it).
  * slob_lock held. */
-static void __slob_page_broken(struct page *sp, struct slob_report *rep, unsigned int off, const char *why)
+void __slob_page_broken(struct page *sp, struct slob_report *rep, unsigned int off, const char *why)
 {
 	char *base = slob_base(sp);
 	if (why)
@@ -482,9 +241,9 @@ static void __slob_page_broken(struct page *sp, struct slob_report *rep, unsigne
 			off * SLOB_UNIT, why);
 	if (PageSlobFree(sp))
 		ClearPageSlobFree(sp);
-	list_move(&sp->lru, &slob.broken);
+	list_move(&sp->lru, &kmm_slob.broken);
 	if (!slob_page_broken(sp))
-		slob.nr_broken++;
+		kmm_slob.nr_broken++;
 	sp->page_aux2 |= SLOB_PG_BROKEN;
 }
 
@@ -549,7 +308,7 @@ static unsigned int __slob_page_alloc(struct page *sp, size_t size, unsigned int
 			}
 			sp->page_aux = (unsigned short)(sp->page_aux - units);
 			if (!sp->page_aux) {	/* full: off the free lists */
-				list_move(&sp->lru, &slob.full);
+				list_move(&sp->lru, &kmm_slob.full);
 				ClearPageSlobFree(sp);
 			}
 			return cur;
@@ -565,15 +324,15 @@ static unsigned int __slob_page_alloc(struct page *sp, size_t size, unsigned int
 static void __slob_account_page(struct page *sp, struct slob_cache *owner, long nr)
 {
 	if (slob_page_big(sp))
-		slob.nr_big_pages += (unsigned long)nr;
+		kmm_slob.nr_big_pages += (unsigned long)nr;
 	else
-		slob.nr_pages += (unsigned long)nr;
+		kmm_slob.nr_pages += (unsigned long)nr;
 	if (owner) {
 		owner->sc_pages += (unsigned long)nr;
 		if (owner->c.flags & SLAB_RECLAIM_ACCOUNT)
-			slob.nr_reclaimable += (unsigned long)nr;
+			kmm_slob.nr_reclaimable += (unsigned long)nr;
 	} else {
-		slob.kmalloc_pages += (unsigned long)nr;
+		kmm_slob.kmalloc_pages += (unsigned long)nr;
 	}
 }
 
@@ -600,7 +359,6 @@ static bool __slob_block_poison_ok(struct page *sp, unsigned int off, size_t siz
 	return false;
 }
 
-static bool __slob_sanity(struct page *sp, struct slob_report *rep);
 static void __slob_detach_page(struct page *sp);
 
 /*
@@ -617,7 +375,7 @@ static char *__slob_claim(struct page *sp, unsigned int off, size_t size, struct
 		owner->sc_live++;
 		return b;
 	}
-	bool rz = slob.kmalloc_debug & SLAB_RED_ZONE;
+	bool rz = kmm_slob.kmalloc_debug & SLAB_RED_ZONE;
 	struct slob_khdr *h = (struct slob_khdr *)(void *)b;
 	kmm_ann_meta(h, sizeof(*h));
 	h->size = (unsigned int)(size - SLOB_MINALIGN - (rz ? SLOB_KMALLOC_RZ : 0));
@@ -625,8 +383,8 @@ static char *__slob_claim(struct page *sp, unsigned int off, size_t size, struct
 	if (rz)
 		kmm_memset(b + SLOB_MINALIGN + h->size, SLOB_RED_ACTIVE,
 			   (size_t)SLOB_UNITS(size) * SLOB_UNIT - SLOB_MINALIGN - h->size);
-	slob.kmalloc_live++;
-	slob.kmalloc_allocs++;
+	kmm_slob.kmalloc_live++;
+	kmm_slob.kmalloc_allocs++;
 	return b;
 }
 
@@ -820,7 +578,7 @@ static void __slob_detach_page(struct page *sp)
 	if (PageSlobFree(sp))
 		ClearPageSlobFree(sp);
 	if (slob_page_broken(sp))
-		slob.nr_broken--;
+		kmm_slob.nr_broken--;
 	__slob_account_page(sp, owner, slob_page_big(sp) ? -(1L << sp->alloc_order) : -1L);
 	ClearPageSlab(sp);
 	sp->page_aux = 0;
@@ -838,7 +596,7 @@ enum slob_where { SLOB_IN_FREE, SLOB_IN_BLOCK, SLOB_NOWHERE };
 
 /* Units of the allocated block starting at byte boff (its bit is set);
  * 0 when a kmalloc header there is not valid. */
-static unsigned int __block_units(struct page *sp, unsigned int boff)
+unsigned int __slob_block_units(struct page *sp, unsigned int boff)
 {
 	struct slob_cache *owner = slob_owner(sp);
 	if (owner)
@@ -876,7 +634,7 @@ static enum slob_where __slob_where(struct page *sp, unsigned int x, unsigned in
 	}
 	unsigned int start = map_find_prev(base, x);
 	if (start) {
-		unsigned int u = __block_units(sp, start);
+		unsigned int u = __slob_block_units(sp, start);
 		if (u && x < start + u * SLOB_UNIT) {
 			*blk = start;
 			return SLOB_IN_BLOCK;
@@ -917,7 +675,7 @@ static void __slob_bad_pointer(struct page *sp, const void *p, const char *fn, s
 
 static size_t slob_kmalloc_max_small(void)
 {
-	return SLOB_USABLE - SLOB_MINALIGN - ((slob.kmalloc_debug & SLAB_RED_ZONE) ? SLOB_KMALLOC_RZ : 0);
+	return SLOB_USABLE - SLOB_MINALIGN - ((kmm_slob.kmalloc_debug & SLAB_RED_ZONE) ? SLOB_KMALLOC_RZ : 0);
 }
 
 /*
@@ -930,7 +688,7 @@ static void *slob_kmalloc_small(size_t size, gfp_t gfp, int nid, void *caller)
 {
 	struct slob_report rep;
 	unsigned int align = SLOB_MINALIGN;
-	bool rz = slob.kmalloc_debug & SLAB_RED_ZONE;
+	bool rz = kmm_slob.kmalloc_debug & SLAB_RED_ZONE;
 
 	rep.n = 0;
 	if (size == 0 || size > slob_kmalloc_max_small())
@@ -955,7 +713,7 @@ static void *slob_kmalloc_small(size_t size, gfp_t gfp, int nid, void *caller)
 		return NULL;
 	if (owner_annotated(NULL))	/* the usable size: ksize */
 		kmm_ann_obj_alloc(m + SLOB_MINALIGN, (size_t)SLOB_UNITS(size) * SLOB_UNIT, 0);
-	if ((gfp & __GFP_ZERO) || (kmm.cfg.init_on_alloc && !(slob.kmalloc_debug & SLAB_POISON)))
+	if ((gfp & __GFP_ZERO) || (kmm.cfg.init_on_alloc && !(kmm_slob.kmalloc_debug & SLAB_POISON)))
 		kmm_memset(m + SLOB_MINALIGN, 0, size);
 	return m + SLOB_MINALIGN;
 }
@@ -1027,7 +785,7 @@ static void slob_kfree_small(struct page *page, const void *p, void *caller)
 		slob_cache_free_obj(slob_owner(sp), sp, (void *)p, caller, "kfree");
 		return;
 	}
-	slab_flags_t dbg = slob.kmalloc_debug;
+	slab_flags_t dbg = kmm_slob.kmalloc_debug;
 	char *base = slob_base(sp);
 
 	slob_lock();
@@ -1040,8 +798,8 @@ static void slob_kfree_small(struct page *page, const void *p, void *caller)
 	if (dbg & SLAB_CONSISTENCY_CHECKS)
 		__slob_sanity(sp, &rep);	/* a bad page is taken out of use */
 	map_clear(base, boff);
-	slob.kmalloc_live--;
-	slob.kmalloc_frees++;
+	kmm_slob.kmalloc_live--;
+	kmm_slob.kmalloc_frees++;
 	size_t bsize = (size_t)kmalloc_block_units(size) * SLOB_UNIT;
 	if (kmm.cfg.init_on_free && !(dbg & SLAB_POISON))
 		kmm_memset(base + boff + SLOB_MINALIGN, 0, bsize - SLOB_MINALIGN);
@@ -1065,7 +823,7 @@ out:
 /* kmalloc_size_roundup on SLOB: the block's usable size (exact under Z). */
 static size_t slob_kmalloc_roundup(size_t size)
 {
-	return (slob.kmalloc_debug & SLAB_RED_ZONE) ? size : (size_t)SLOB_UNITS(size) * SLOB_UNIT;
+	return (kmm_slob.kmalloc_debug & SLAB_RED_ZONE) ? size : (size_t)SLOB_UNITS(size) * SLOB_UNIT;
 }
 
 /*
@@ -1105,7 +863,7 @@ static size_t slob_ksize_small(struct page *page, const void *p)
 		unsigned int boff = __slob_kmalloc_block(sp, p, "ksize", &rep);
 		if (boff) {
 			unsigned int size = ((const struct slob_khdr *)(const void *)(base + boff))->size;
-			ret = (slob.kmalloc_debug & SLAB_RED_ZONE) ? size : (size_t)SLOB_UNITS(size) * SLOB_UNIT;
+			ret = (kmm_slob.kmalloc_debug & SLAB_RED_ZONE) ? size : (size_t)SLOB_UNITS(size) * SLOB_UNIT;
 		}
 	}
 	slob_unlock();
@@ -1138,7 +896,7 @@ static void slob_cache_setup(struct slob_cache *sc)
 	sc->sc_pages = 0;
 	sc->sc_magic = SLOB_CACHE_MAGIC;
 	slob_lock();
-	list_add(&sc->sc_node, &slob.caches);
+	list_add(&sc->sc_node, &kmm_slob.caches);
 	slob_unlock();
 }
 
@@ -1163,7 +921,7 @@ static void *slob_cache_alloc(struct kmem_cache *s, gfp_t gfp, int nid, void *ca
 		page->slab_mgmt = NULL;
 		page->private = 0;
 		page->page_aux = 0;
-		list_add(&page->lru, &slob.big);
+		list_add(&page->lru, &kmm_slob.big);
 		__slob_account_page(page, sc, 1L << order);
 		sc->sc_live++;
 		slob_unlock();
@@ -1332,76 +1090,6 @@ static struct kmem_cache *slob_cache_create(const char *name, unsigned int size,
 	return &sc->c;
 }
 
-/* Every list a SLOB page can be on, in a fixed order. */
-#define SLOB_NR_LISTS 6
-static struct list_head *slob_all_lists(int i)
-{
-	struct list_head *l[SLOB_NR_LISTS] = { &slob.free_slob_small, &slob.free_slob_medium, &slob.free_slob_large,
-					       &slob.full, &slob.broken, &slob.big };
-	return l[i];
-}
-static const char *const slob_list_names[SLOB_NR_LISTS] = {
-	"free_slob_small", "free_slob_medium", "free_slob_large", "full", "broken", "big"
-};
-
-/*
- * Call fn for up to max live objects of sc (page by page, each page in
- * address order) without holding slob_lock while fn runs: batches of
- * BATCH, each batch re-walking past the objects already listed.  Meant for
- * leak reports, while nobody else uses the cache.
- */
-static void slob_list_objects(struct slob_cache *sc, void (*fn)(struct kmem_cache *, void *, void *), void *arg,
-			      unsigned long max)
-{
-	enum { BATCH = 32 };
-	void *objs[BATCH];
-	unsigned long listed = 0;
-
-	while (listed < max) {
-		unsigned long skip = listed;
-		int n = 0;
-		slob_lock();
-		for (int i = 0; i < SLOB_NR_LISTS; i++) {
-			struct page *sp;
-			list_for_each_entry(sp, slob_all_lists(i), lru) {
-				if (slob_owner(sp) != sc)
-					continue;
-				char *base = slob_base(sp);
-				unsigned int x = slob_page_big(sp) ? 0 : SLOB_MAP_BYTES;
-				while (slob_page_big(sp) ? x == 0 : (x = map_find_next(base, x, PAGE_SIZE)) != 0) {
-					if (skip) {
-						skip--;
-					} else {
-						if (n == BATCH || listed + (unsigned long)n == max)
-							goto batch_done;
-						objs[n++] = base + x + sc->c.obj_offset;
-					}
-					x += SLOB_GRANULE;
-				}
-			}
-		}
-batch_done:
-		slob_unlock();
-		for (int i = 0; i < n; i++)
-			fn(&sc->c, objs[i], arg);
-		listed += (unsigned long)n;
-		if (n < BATCH)
-			break;
-	}
-}
-
-static unsigned long slob_cache_live(struct kmem_cache *s, void (*list_fn)(struct kmem_cache *, void *obj, void *arg),
-				     void *arg, unsigned long max)
-{
-	struct slob_cache *sc = (struct slob_cache *)s;
-	slob_lock();
-	unsigned long live = sc->sc_live;
-	slob_unlock();
-	if (list_fn && live && max)
-		slob_list_objects(sc, list_fn, arg, max < live ? max : live);
-	return live;
-}
-
 /* The cache has no live objects, so it owns no pages (a page goes back as
  * soon as it is empty): unlink it and free the descriptor. */
 static void slob_cache_release(struct kmem_cache *s)
@@ -1456,325 +1144,6 @@ static bool slob_object_live(struct page *page, const void *p)
 	return live;
 }
 
-/* ------------------------------------------------------------------ */
-/* Checking                                                            */
-/* ------------------------------------------------------------------ */
-
-/* What slob_verify_page found wrong. */
-struct slob_fault {
-	const char *category;	/* "freelist corrupt", "poison overwritten", "redzone overwritten" */
-	const char *why;
-	unsigned int at;	/* byte offset in the page */
-};
-
-static bool fault(struct slob_fault *f, const char *category, const char *why, unsigned int at)
-{
-	f->category = category;
-	f->why = why;
-	f->at = at;
-	return false;
-}
-
-/*
- * slob_verify_page - invariants b, c and f of one order-0 SLOB page that is
- * not broken, and the red zones of its live kmalloc blocks.  slob_lock
- * held.  Returns false with *f describing the first structural violation;
- * *live (when non-NULL) gets the allocated blocks.  Damaged poison and red
- * zones are not structural: each is reported into rep ("poison
- * overwritten", "redzone overwritten"), repaired, and counted in *repaired
- * (as slab_debug_check_free does for SLAB).
- */
-static bool slob_verify_page(struct page *sp, struct slob_fault *f, unsigned long *live, struct slob_report *rep,
-			     unsigned long *repaired)
-{
-	char *base = slob_base(sp);
-	struct slob_cache *owner = slob_owner(sp);
-	bool poison = owner_poisoned(owner), rz = !owner && (slob.kmalloc_debug & SLAB_RED_ZONE);
-	char hex[32];
-	unsigned int pos = SLOB_FIRST, off = (unsigned int)sp->private, sum = 0, size, next = 0;
-	unsigned long nlive = 0;
-	const char *why = NULL;
-
-	if (off != SLOB_END && off < SLOB_FIRST)
-		return fault(f, "freelist corrupt", "first free block inside the bitmap", off * SLOB_UNIT);
-	for (;;) {
-		unsigned int stop = off;	/* allocated blocks fill [pos, stop) */
-		while (pos < stop) {
-			unsigned int boff = pos * SLOB_UNIT, u;
-			if (boff % SLOB_GRANULE || !map_test(base, boff))
-				return fault(f, "freelist corrupt", "allocated space without an allocated block start", boff);
-			u = __block_units(sp, boff);
-			if (!u)
-				return fault(f, "redzone overwritten", "kmalloc block header overwritten", boff);
-			if (pos + u > stop)
-				return fault(f, "freelist corrupt", "allocated block overlaps the next free block", boff);
-			if (map_find_next(base, boff + 1, (pos + u) * SLOB_UNIT))
-				return fault(f, "freelist corrupt", "block start inside an allocated block", boff);
-			if (rz) {
-				unsigned int ks = ((const struct slob_khdr *)(const void *)(base + boff))->size;
-				char *obj = base + boff + SLOB_MINALIGN, *end = base + (pos + u) * SLOB_UNIT;
-				const unsigned char *bad = find_not(obj + ks, (size_t)(end - obj) - ks, SLOB_RED_ACTIVE);
-				if (bad) {
-					rep_add(rep, "redzone overwritten", "%s object %p offset %zu: %s", SLOB_KMALLOC_NAME,
-						(void *)obj, (size_t)((const char *)bad - obj),
-						hexbytes(hex, sizeof(hex), bad, (size_t)(end - (const char *)bad)));
-					kmm_memset(obj + ks, SLOB_RED_ACTIVE, (size_t)(end - obj) - ks);
-					(*repaired)++;
-				}
-			}
-			nlive++;
-			pos += u;
-		}
-		if (off == SLOB_END)
-			break;
-		if (!slob_get(base, off, &size, &next, &why))
-			return fault(f, "freelist corrupt", why, off * SLOB_UNIT);
-		if (off < pos)
-			return fault(f, "freelist corrupt", "free blocks out of address order", off * SLOB_UNIT);
-		if (map_find_next(base, off * SLOB_UNIT, (off + size) * SLOB_UNIT))
-			return fault(f, "freelist corrupt", "allocated block start inside a free block", off * SLOB_UNIT);
-		if (next != SLOB_END && next == off + size)
-			return fault(f, "freelist corrupt", "adjacent free blocks not merged", off * SLOB_UNIT);
-		if (poison) {
-			size_t skip = (size < 2 ? size : 2) * SLOB_UNIT, n = (size_t)size * SLOB_UNIT;
-			char *blk = base + (size_t)off * SLOB_UNIT;
-			const unsigned char *b = find_not(blk + skip, n - skip, POISON_FREE);
-			if (b) {
-				rep_add(rep, "poison overwritten", "%s free block %p offset %zu: %s (slob page pfn %lu)",
-					owner_name(owner), (void *)blk, (size_t)((const char *)b - blk),
-					hexbytes(hex, sizeof(hex), b, (size_t)(blk + n - (const char *)b)), kmm_page_to_pfn(sp));
-				kmm_memset(blk + skip, POISON_FREE, n - skip);
-				(*repaired)++;
-			}
-		}
-		sum += size;
-		pos = off + size;
-		off = next;
-	}
-	if (sum != sp->page_aux)
-		return fault(f, "freelist corrupt", "free units do not add up to the page's count", (unsigned int)sp->private * SLOB_UNIT);
-	if (live)
-		*live = nlive;
-	return true;
-}
-
-/* slab_debug=F: verify sp before using it.  A bad page is reported and
- * taken out of use; returns false then.  slob_lock held. */
-static bool __slob_sanity(struct page *sp, struct slob_report *rep)
-{
-	struct slob_fault f;
-	unsigned long repaired = 0;
-	char hex[32];
-	if (slob_page_broken(sp) || slob_verify_page(sp, &f, NULL, rep, &repaired))
-		return true;
-	rep_add(rep, f.category, "%s slob page pfn %lu: %p (page offset %u): %s (%s); page taken out of use",
-		owner_name(slob_owner(sp)), kmm_page_to_pfn(sp), (void *)(slob_base(sp) + f.at), f.at, f.why,
-		hexbytes(hex, sizeof(hex), (const unsigned char *)slob_base(sp) + f.at, PAGE_SIZE - f.at));
-	__slob_page_broken(sp, rep, f.at / SLOB_UNIT, NULL);
-	return false;
-}
-
-/* kmm_check: invariants a-f (section 3), walking the lists (every SLOB
- * page is on one).  Damaged poison and red zones are reported as misuse
- * and repaired; the structure is not. */
-static int slob_check(void)
-{
-	unsigned long pages = 0, big = 0, broken = 0, reclaimable = 0, kmalloc_live = 0, kmalloc_pages = 0;
-	unsigned long repaired = 0;
-	struct slob_cache *sc;
-	struct slob_report rep;
-	int ret = 0;
-
-	rep.n = 0;
-	slob_lock();
-	list_for_each_entry(sc, &slob.caches, sc_node)
-		sc->sc_check_live = sc->sc_check_pages = 0;
-	for (int i = 0; i < SLOB_NR_LISTS && !ret; i++) {
-		const char *lname = slob_list_names[i];
-		bool on_free = i < 3, on_full = i == 3, on_broken = i == 4, on_big = i == 5;
-		unsigned long guard = 0;
-		struct list_head *head = slob_all_lists(i), *e;
-		for (e = head->next; e != head && !ret; e = e->next) {
-			struct page *sp = list_entry(e, struct page, lru);
-			unsigned long pfn;
-			if (!kmm_is_page_desc(sp) || ++guard > kmm.max_pfn) {
-				ret = kmm_check_fail("slob", "%s: entry %p is not a page descriptor", lname, (void *)sp);
-				break;
-			}
-			pfn = kmm_page_to_pfn(sp);
-			struct slob_cache *owner = slob_owner(sp);
-			if (!is_slob_page(sp) || slob_page_big(sp) != on_big || slob_page_broken(sp) != on_broken ||
-			    PageSlobFree(sp) != on_free) {
-				ret = kmm_check_fail("slob", "%s: pfn %lu flags %#lx aux %#x does not belong on this list", lname,
-						     pfn, sp->flags & ((1UL << __NR_PAGEFLAGS) - 1), sp->page_aux2);
-				break;
-			}
-			if (owner && owner->sc_magic != SLOB_CACHE_MAGIC) {
-				ret = kmm_check_fail("slob", "%s: pfn %lu: owner %p is not a live slob cache", lname, pfn,
-						     (void *)owner);
-				break;
-			}
-			unsigned long n = on_big ? 1UL << sp->alloc_order : 1;
-			if (owner && (owner->c.flags & SLAB_RECLAIM_ACCOUNT))
-				reclaimable += n;
-			if (owner)
-				owner->sc_check_pages += n;
-			if (on_big) {
-				if (!owner || owner->sc_order != (int)sp->alloc_order) {
-					ret = kmm_check_fail("slob", "pfn %lu: big-object page of %s with order %u (cache order %d)",
-							     pfn, owner_name(owner), sp->alloc_order, owner ? owner->sc_order : -1);
-					break;
-				}
-				big += n;
-				owner->sc_check_live++;
-				continue;
-			}
-			pages++;
-			if (!owner)
-				kmalloc_pages++;
-			unsigned long live = 0;
-			if (on_broken) {	/* its live objects: the bitmap bits */
-				for (unsigned int x = SLOB_MAP_BYTES; (x = map_find_next(slob_base(sp), x, PAGE_SIZE)); x += SLOB_GRANULE)
-					live++;
-				broken++;
-			} else {
-				struct slob_fault f;
-				if (sp->alloc_order != 0 || (on_full && sp->page_aux != 0) ||
-				    (on_free && (sp->page_aux == 0 || sp->page_aux >= SLOB_PAGE_UNITS))) {
-					ret = kmm_check_fail("slob", "%s: pfn %lu of order %u has %u free units", lname, pfn,
-							     sp->alloc_order, sp->page_aux);
-					break;
-				}
-				if (!slob_verify_page(sp, &f, &live, &rep, &repaired)) {
-					ret = kmm_check_fail("slob", "%s slob page pfn %lu: %p (page offset %u): %s: %s",
-							     owner_name(owner), pfn, (void *)(slob_base(sp) + f.at), f.at,
-							     f.category, f.why);
-					break;
-				}
-			}
-			if (owner)
-				owner->sc_check_live += live;
-			else
-				kmalloc_live += live;
-		}
-	}
-	if (!ret && (pages != slob.nr_pages || big != slob.nr_big_pages || broken != slob.nr_broken ||
-		     reclaimable != slob.nr_reclaimable || kmalloc_pages != slob.kmalloc_pages))
-		ret = kmm_check_fail("slob", "page counts: found %lu/%lu/%lu/%lu/%lu, counted %lu/%lu/%lu/%lu/%lu (slob, big, broken, reclaimable, kmalloc)",
-				     pages, big, broken, reclaimable, kmalloc_pages, slob.nr_pages, slob.nr_big_pages,
-				     slob.nr_broken, slob.nr_reclaimable, slob.kmalloc_pages);
-	if (!ret && kmalloc_live != slob.kmalloc_live)
-		ret = kmm_check_fail("slob", "%lu kmalloc blocks found, %lu counted", kmalloc_live, slob.kmalloc_live);
-	if (!ret) {
-		list_for_each_entry(sc, &slob.caches, sc_node) {
-			if (sc->sc_check_live != sc->sc_live || sc->sc_check_pages != sc->sc_pages) {
-				ret = kmm_check_fail("slob", "cache %s: found %lu objects in %lu pages, counted %lu in %lu",
-						     sc->c.name, sc->sc_check_live, sc->sc_check_pages, sc->sc_live,
-						     sc->sc_pages);
-				break;
-			}
-		}
-	}
-	slob_unlock();
-	rep_emit(&rep);	/* poison and red zones: misuse, repaired */
-	return ret ? ret : repaired ? -KMM_EUCLEAN : 0;
-}
-
-/*
- * kmm_slob_page_list - white-box tests: which list the SLOB page holding
- * addr is on: 0 free_slob_small, 1 free_slob_medium, 2 free_slob_large,
- * -1 none (full, broken, big, or not a SLOB page).
- */
-int kmm_slob_page_list(const void *addr);
-int kmm_slob_page_list(const void *addr)
-{
-	struct page *page = virt_to_page(addr);
-	int ret = -1;
-	if (!page)
-		return -1;
-	slob_lock();
-	if (is_slob_page(page) && PageSlobFree(page)) {
-		struct list_head *lists[3] = { &slob.free_slob_small, &slob.free_slob_medium, &slob.free_slob_large };
-		for (int i = 0; i < 3 && ret < 0; i++) {
-			struct list_head *e;
-			list_for_each(e, lists[i])
-				if (e == &page->lru) {
-					ret = i;
-					break;
-				}
-		}
-	}
-	slob_unlock();
-	return ret;
-}
-
-/* ------------------------------------------------------------------ */
-/* Reports and counters                                                */
-/* ------------------------------------------------------------------ */
-
-/*
- * slabinfo rows with the figures SLOB has: objects allocated (active and
- * "num" alike: SLOB keeps no free objects), the slot size, pages owned as
- * slabs; zeros where SLOB has no such notion (objects per slab, tunables,
- * shared).  Big-object caches show 1 object per slab of 2^order pages.  A
- * last row, "kmalloc-slob", sums the kmalloc blocks (objsize 0: sizes
- * vary).  Rows are copied under slob_lock and printed after it (printing
- * may emit to a user callback).
- */
-static void slob_slabinfo(struct kmm_textbuf *tb)
-{
-	enum { BATCH = 16 };
-	struct {
-		char name[KMEM_CACHE_NAME_LEN];
-		unsigned long live, pages;
-		unsigned int size;
-		int order;
-	} row[BATCH];
-	unsigned long done = 0, km_live = 0, km_pages = 0;
-	bool more = true;
-
-	while (more) {
-		struct slob_cache *sc;
-		unsigned long idx = 0;
-		int n = 0;
-		more = false;
-		slob_lock();
-		list_for_each_entry(sc, &slob.caches, sc_node) {
-			if (idx++ < done)
-				continue;
-			if (n == BATCH) {
-				more = true;
-				break;
-			}
-			kmm_strlcpy(row[n].name, sc->c.name, sizeof(row[n].name));
-			row[n].live = sc->sc_live;
-			row[n].pages = sc->sc_pages;
-			row[n].size = sc->c.size;
-			row[n].order = sc->sc_order;
-			n++;
-		}
-		km_live = slob.kmalloc_live;
-		km_pages = slob.kmalloc_pages;
-		slob_unlock();
-		for (int i = 0; i < n; i++) {
-			unsigned int pps = row[i].order >= 0 ? 1u << row[i].order : 0;
-			kmm_tb_printf(tb, "%-17s %6lu %6lu %6u %4u %4u : tunables %4u %4u %4u : slabdata %6lu %6lu %6lu\n",
-				      row[i].name, row[i].live, row[i].live, row[i].size, pps ? 1u : 0u, pps, 0u, 0u, 0u,
-				      pps ? row[i].pages >> row[i].order : row[i].pages,
-				      pps ? row[i].pages >> row[i].order : row[i].pages, 0UL);
-		}
-		done += (unsigned long)n;
-	}
-	kmm_tb_printf(tb, "%-17s %6lu %6lu %6u %4u %4u : tunables %4u %4u %4u : slabdata %6lu %6lu %6lu\n",
-		      SLOB_KMALLOC_NAME, km_live, km_live, 0u, 0u, 0u, 0u, 0u, 0u, km_pages, km_pages, 0UL);
-}
-
-static unsigned long slob_reclaimable_pages(void) { return READ_ONCE(slob.nr_reclaimable); }
-static unsigned long slob_unreclaimable_pages(void)
-{
-	return READ_ONCE(slob.nr_pages) + READ_ONCE(slob.nr_big_pages) - READ_ONCE(slob.nr_reclaimable);
-}
-
 /* kmalloc blocks follow slab_debug= when it names every cache or a
  * kmalloc one (F, Z, P; U has no place in a SLOB block). */
 static slab_flags_t slob_kmalloc_debug_flags(void)
@@ -1795,16 +1164,16 @@ static slab_flags_t slob_kmalloc_debug_flags(void)
 
 static int slob_init(void)
 {
-	kmm_memset(&slob, 0, sizeof(slob));
-	kmm_plat_lock_init(&slob.lock);
-	INIT_LIST_HEAD(&slob.free_slob_small);
-	INIT_LIST_HEAD(&slob.free_slob_medium);
-	INIT_LIST_HEAD(&slob.free_slob_large);
-	INIT_LIST_HEAD(&slob.full);
-	INIT_LIST_HEAD(&slob.broken);
-	INIT_LIST_HEAD(&slob.big);
-	INIT_LIST_HEAD(&slob.caches);
-	slob.kmalloc_debug = slob_kmalloc_debug_flags();
+	kmm_memset(&kmm_slob, 0, sizeof(kmm_slob));
+	kmm_plat_lock_init(&kmm_slob.lock);
+	INIT_LIST_HEAD(&kmm_slob.free_slob_small);
+	INIT_LIST_HEAD(&kmm_slob.free_slob_medium);
+	INIT_LIST_HEAD(&kmm_slob.free_slob_large);
+	INIT_LIST_HEAD(&kmm_slob.full);
+	INIT_LIST_HEAD(&kmm_slob.broken);
+	INIT_LIST_HEAD(&kmm_slob.big);
+	INIT_LIST_HEAD(&kmm_slob.caches);
+	kmm_slob.kmalloc_debug = slob_kmalloc_debug_flags();
 
 	kmm_memset(&slob_cache_cache, 0, sizeof(slob_cache_cache));
 	slab_fill_common(&slob_cache_cache.c, "kmem_cache", sizeof(struct slob_cache), 0, 0, NULL);
@@ -1833,7 +1202,7 @@ static void slob_shutdown(void)
 			slob_lock();
 		}
 	}
-	INIT_LIST_HEAD(&slob.caches);
+	INIT_LIST_HEAD(&kmm_slob.caches);
 	slob_unlock();
 }
 
@@ -1869,9 +1238,9 @@ void kmm_slob_fork(enum kmm_fork_phase phase)
 	if (kmm_slab_ops != &kmm_slab_ops_slob)
 		return;
 	if (phase == KMM_FORK_PREPARE)
-		kmm_plat_lock(&slob.lock);
+		kmm_plat_lock(&kmm_slob.lock);
 	else if (phase == KMM_FORK_PARENT)
-		kmm_plat_unlock(&slob.lock);
+		kmm_plat_unlock(&kmm_slob.lock);
 	else
-		kmm_plat_lock_init(&slob.lock);
+		kmm_plat_lock_init(&kmm_slob.lock);
 }

@@ -8,9 +8,9 @@
  * SLOB's in-block metadata, the slab_debug letters F, Z and P, node and
  * zone placement, and the footprint against slab=slab.
  *
- * The layout constants below mirror src/mm/slob.c: 2-byte units (s16
- * offsets), a PAGE_SIZE/64-byte allocation bitmap at the start of each
- * page, 8-byte kmalloc headers holding the size.
+ * The layout constants below mirror src/mm/slob_internal.h: 2-byte units
+ * (s16 offsets), a PAGE_SIZE/64-byte allocation bitmap at the start of
+ * each page, 8-byte kmalloc headers holding the size.
  */
 /* kmm-test: threaded */
 #include "harness.h"
@@ -23,7 +23,7 @@
 #define HDR 8u				/* kmalloc header (minalign) */
 #define USABLE ((unsigned)PAGE_SIZE - MAP_BYTES)
 
-int kmm_slob_page_list(const void *addr);	/* slob.c: 0 small, 1 medium, 2 large, -1 none */
+int kmm_slob_page_list(const void *addr);	/* slob_check.c: 0 small, 1 medium, 2 large, -1 none */
 int kmm_slob_word_key(const void *addr);	/* slob.c: a header word is stored as value ^ key */
 
 /* free-block header words are stored encoded (slob.c): read and write
