@@ -28,7 +28,9 @@ void kmm_shutdown(void);
  * first broken one. */
 int  kmm_check(void);
 /* kmm_drain_all - every CPU slot's cached pages and objects back to the
- * shared lists, empty slabs to the buddy allocator (exact accounting). */
+ * shared lists, empty slabs to the buddy allocator (exact accounting: the
+ * slab array caches themselves are freed too, and made again on the next
+ * use, so a drained machine holds what a freshly booted one does). */
 void kmm_drain_all(void);
 unsigned long kmm_error_count(void);	/* misuse reports so far */
 

@@ -39,6 +39,18 @@ void  kmem_cache_destroy(struct kmem_cache *s);
 void *kmem_cache_alloc(struct kmem_cache *s, gfp_t gfp);
 void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int nid);
 void  kmem_cache_free(struct kmem_cache *s, void *obj);
+/*
+ * kmem_cache_alloc_bulk - @size objects of @s into @p[0..size) ([4.6+]).
+ * Return: @size, or 0 when not all of them could be had (then none is
+ * left allocated).  @gfp as for kmem_cache_alloc.
+ */
+int   kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t size, void **p);
+/*
+ * kmem_cache_free_bulk - give back the @size objects of @s in @p (NULL
+ * entries are skipped).  Each is checked as kmem_cache_free checks it;
+ * misuse is reported for that object and the others are still freed.
+ */
+void  kmem_cache_free_bulk(struct kmem_cache *s, size_t size, void **p);
 /* kmem_cache_shrink - free every empty slab (after emptying the per-CPU
  * caches of @s); returns 0 when the cache holds no slab afterwards, 1 while
  * slabs with live objects remain (SLOB keeps no empty pages: always 0). */

@@ -4,7 +4,9 @@
  * 1. Overview
  *    Tests and fuzzers call kmm_check() after every operation.  It checks
  *    the machine's layout (zones contiguous and ascending inside each node,
- *    watermarks ordered, managed = present - reserved), then every CPU
+ *    watermarks ordered, managed = present - reserved), the boot
+ *    reservations (PG_reserved wherever their descriptors are initialised;
+ *    deferred_init leaves the rest unread), then every CPU
  *    slot's per-CPU lists and every zone's buddy lists with a frame-by-frame
  *    walk (pcp.c, buddy.c), then each layer registered above the page
  *    allocator (slab, vmalloc, ...).  The first broken invariant is
@@ -79,6 +81,43 @@ static int check_layout(void)
 	return 0;
 }
 
+/*
+ * Every frame of a boot reservation whose descriptor is initialised (below
+ * its zone's deferred_pfn) is PG_reserved with refcount >= 1, in its zone.
+ * Those above are not read: with deferred_init=on (machine.c) they become
+ * reserved when the zone grows over them, and reading them would make the
+ * host back pages of mem_map that nothing uses.  Zone lock held per zone,
+ * so deferred_pfn and the descriptors below it are read together.
+ */
+static int check_reservations(void)
+{
+	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
+		for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
+			struct zone *z = &NODE_DATA(nid)->node_zones[zi];
+			if (!populated_zone(z))
+				continue;
+			int err = 0;
+			kmm_lock(&z->lock, KMM_LC_ZONE);
+			unsigned long lo = z->zone_start_pfn, hi = z->deferred_pfn;
+			for (int i = 0; i < kmm.nr_reserved && !err; i++) {
+				const struct kmm_reserved_range *r = &kmm.reserved[i];
+				unsigned long a = r->start_pfn > lo ? r->start_pfn : lo;
+				unsigned long b = r->start_pfn + r->nr < hi ? r->start_pfn + r->nr : hi;
+				for (unsigned long pfn = a; pfn < b && !err; pfn++) {
+					const struct page *page = kmm_pfn_to_page(pfn);
+					if (!PageReserved(page) || page->_refcount < 1 || page_zone(page) != z)
+						err = kmm_check_fail("machine", "pfn %lu of the %s reservation is not a reserved page of zone %s (flags %#lx, refcount %d)",
+								     pfn, r->what, z->name, page_flags_read(page), page->_refcount);
+				}
+			}
+			kmm_unlock(&z->lock);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
 /* kmm_check - see kmm/kmm.h. */
 int kmm_check(void)
 {
@@ -86,6 +125,8 @@ int kmm_check(void)
 	if (!kmm.booted)
 		return -KMM_EINVAL;
 	err = check_layout();
+	if (!err)
+		err = check_reservations();
 	if (!err)
 		err = pcp_check();
 	for (int i = 0; !err && i < kmm_nr_layers; i++)

@@ -97,7 +97,14 @@ struct page {
 	unsigned long flags;
 	int _refcount;		/* 0 when free (2.6.16+ rule); 1 after allocation */
 	int _mapcount;		/* -1: no kernel mapping besides the linear one */
-	unsigned long private;	/* buddy: order; pcp: migrate type; slab: backend data */
+	union {
+		unsigned long private;	/* buddy: order; pcp: migrate type; slab: backend data */
+		void *s_mem;		/* SLAB slab pages (every page of the slab): the
+					 * slab's object 0, as slab_mgmt->s_mem ([3.13+]
+					 * keeps it here too), so a free can find the object
+					 * boundaries from this line alone (the malloc
+					 * shim's free; kmm_check verifies it) */
+	};
 	struct list_head lru;	/* buddy free list, pcp list, slab or SLOB list */
 	union {
 		struct {	/* generic / page-table use */
@@ -115,7 +122,12 @@ struct page {
 	};
 	unsigned char alloc_order;	/* order the block was allocated with (head) */
 	unsigned char pcp_order;	/* order of a block on a pcp list */
-	unsigned short page_aux;	/* backend use (SLOB units, ...) */
+	union {
+		unsigned short page_aux;	/* backend use (SLOB units, ...) */
+		unsigned short slab_tag;	/* SLAB slab pages: their cache's page tag
+						 * (kmm_slab_cache_set_tag; 0: none); 0 on every
+						 * other page while SLAB is the backend */
+	};
 	unsigned int page_aux2;		/* backend use (slab inuse, ...) */
 };
 _Static_assert(sizeof(struct page) <= 64, "struct page must stay within 64 bytes");
@@ -194,6 +206,7 @@ struct zone {
 	unsigned long unreported_pages;	/* free pages in blocks >= pageblock not yet given back */
 	unsigned long deferred_pfn;	/* first pfn whose descriptor is not initialised yet (deferred_init) */
 	unsigned long deferred_pages;	/* free frames above deferred_pfn, not yet in the buddy lists */
+	unsigned long nr_deferred_grows;	/* kmm_deferred_grow_zone steps taken (zone lock) */
 	int pcp_batch, pcp_high;
 	int zone_idx;			/* enum zone_type */
 	int zone_id;			/* nid * MAX_NR_ZONES + zone_idx: index of per-CPU data */
@@ -257,6 +270,7 @@ struct kmm_cpu {
 	int busy;			/* owner inside a fast path (see pcp.c) */
 	int drain_pending;		/* a remote drainer waits for busy == 0 */
 	int owned;			/* a thread owns the slot (atomic) */
+	int pcp_ready;			/* pcp lists initialised: on the first bind (release; pcp.c) */
 	struct per_cpu_pages *pcp;	/* [MAX_NUMNODES * MAX_NR_ZONES] by zone_id */
 	struct kmm_lock remote_lock;	/* serialises remote drainers of this slot */
 	unsigned long events[NR_VM_EVENTS];
@@ -388,6 +402,7 @@ struct kmm_config {
 	int pkmap;
 	enum kmm_profile profile;
 	unsigned long oom_wait_ms;
+	int slab_max_order;		/* slab_max_order= [3.4+]; -1: by memory size */
 	bool deferred_init;			/* deferred struct page initialisation */
 	char fail_page_alloc[64], failslab[64];
 	char fail_vmalloc[64], fail_mempool[64], fail_kmap[64];
@@ -411,6 +426,8 @@ struct kmm_reserved_range { unsigned long start_pfn, nr; const char *what; };
 
 struct kmm_machine {
 	bool booted;
+	bool boot_done;			/* kmm_boot returned 0: every layer is up (slab.c makes
+					 * slot arrays only from here on) */
 	bool locks_ready, cpu_locks_ready;	/* what teardown must destroy */
 	unsigned long boot_gen;		/* bumped at every boot */
 	struct kmm_config cfg;
@@ -542,6 +559,7 @@ int kmm_fixmap_map(int idx, unsigned long pfn, void **va);	/* kmap_atomic window
 void kmm_fixmap_unmap(int idx);
 int kmm_numa_node_id(void);	/* node of the calling thread's CPU slot */
 bool kmm_deferred_grow_zone(struct zone *z, unsigned int order);
+bool kmm_pfn_reserved(unsigned long pfn);	/* in a boot reservation (deferred descriptors too) */
 
 /* buddy.c: zone lock held by the caller of every __ function */
 struct page *__rmqueue(struct zone *z, unsigned int order, int migratetype, bool highatomic_ok);

@@ -28,6 +28,15 @@
  *    (so 65..96 -> 96 and 129..192 -> 192), fls(size - 1) above.  Classes
  *    of a power-of-two size are naturally aligned [5.4+].  Either way
  *    ksize(kmalloc(100)) == 128.
+ *    The DMA twins exist only on a machine with a DMA zone (some node has
+ *    one populated), as Linux [2.6.21+ and 6.x] makes them only with
+ *    CONFIG_ZONE_DMA.  Without one, Linux serves GFP_DMA from the normal
+ *    caches (its __GFP_DMA means nothing then); kmm keeps its page
+ *    allocator's rule instead (GFP_DMA memory comes from a DMA zone or not
+ *    at all): kmalloc(GFP_DMA) finds no cache and fails, as it did before
+ *    when the twins existed but could not grow.  The malloc shim boots
+ *    without a DMA zone (it never asks for GFP_DMA), so its machine does
+ *    not make 13 caches nothing would use.
  *
  * 3. Invariants
  *    - kmalloc_caches[t][i] is NULL or a live cache of object size
@@ -127,6 +136,15 @@ static int create_kmalloc_caches(int type)
 	return 0;
 }
 
+/* Is ZONE_DMA populated on some node?  (CONFIG_ZONE_DMA for the twins.) */
+static bool machine_has_dma_zone(void)
+{
+	for (int nid = 0; nid < kmm.nr_nodes; nid++)
+		if (populated_zone(&NODE_DATA(nid)->node_zones[ZONE_DMA]))
+			return true;
+	return false;
+}
+
 /*
  * kmalloc_init - at boot after slab_common_init: the size-class table,
  * and the caches when the backend serves kmalloc from caches (SLAB).
@@ -145,7 +163,7 @@ int kmalloc_init(void)
 	if (!kmm_slab_ops->kmalloc_caches)
 		return 0;
 	err = create_kmalloc_caches(KMALLOC_NORMAL);
-	if (!err)
+	if (!err && machine_has_dma_zone())
 		err = create_kmalloc_caches(KMALLOC_DMA);
 	if (!err && kmm_slab_ops->late_init)
 		err = kmm_slab_ops->late_init();

@@ -13,6 +13,11 @@
  *    top-down boot allocator (memblock), initialises every page descriptor
  *    and hands the remaining frames to the buddy allocator in maximal aligned
  *    blocks.  Watermarks, lowmem_reserve and per-CPU list sizes follow.
+ *    With deferred_init=on (the malloc shim's machine) the descriptors,
+ *    those of the boot reservations included, are initialised only as the
+ *    zones grow on demand (kmm_deferred_grow_zone, section "Deferred struct
+ *    page initialisation" below): a boot touches none of mem_map but what
+ *    its own allocations need, whatever the size of the machine.
  *
  *    Host address layout (one reservation, 4 MiB aligned):
  *      page_offset   linear map of low memory (DMA, DMA32, NORMAL)
@@ -30,6 +35,13 @@
  *      exactly the pfns below it have linear addresses.
  *    - Every page in a memblock reservation is PG_reserved with refcount 1
  *      and never reaches the buddy lists; managed = present - reserved.
+ *      With deferred_init=on this holds below each zone's deferred_pfn;
+ *      above it no descriptor is initialised (they read as zeroes) and
+ *      kmm_pfn_reserved answers from the reservation list.
+ *    - A zone's frames at or above deferred_pfn are free (deferred_pages
+ *      of them, managed minus the reserved) and on no list; deferred_pfn
+ *      only grows, under the zone lock, in 2^MAX_PAGE_ORDER-aligned steps
+ *      (or to the zone's end).
  *    - struct page flags carry the page's node id and zone index.
  *
  * 3. Locks
@@ -45,7 +57,9 @@
  *
  * Which Linux: zone layout and names [2.6.11] (x86-32 DMA/NORMAL/HIGHMEM by
  * default, DMA32 available); node order from find_next_best_node (both
- * eras); FLATMEM mem_map; memblock-style top-down boot reservations.
+ * eras); FLATMEM mem_map; memblock-style top-down boot reservations;
+ * deferred_init=on after [4.2+] DEFERRED_STRUCT_PAGE_INIT and [4.17+]
+ * deferred_grow_zone, but on demand for every zone (see there).
  */
 #include "internal.h"
 #include "slab.h"
@@ -111,6 +125,7 @@ void kmm_default_config(struct kmm_config *cfg)
 	cfg->pkmap = DEFAULT_PKMAP;
 	cfg->profile = PROFILE_CLASSIC;
 	cfg->oom_wait_ms = DEFAULT_OOM_WAIT_MS;
+	cfg->slab_max_order = -1;
 	cfg->lockdep = -1;
 	cfg->slab_random = true;
 }
@@ -404,6 +419,11 @@ int kmm_parse_cmdline(const char *cmdline, struct kmm_config *cfg)
 			if (!parse_number_all(v, &n) || n > 3600UL * 1000)
 				return boot_error("kmm: boot: oom_wait_ms=%s: expected 0 to 3600000%s", v, "");
 			cfg->oom_wait_ms = n;
+		} else if (!kmm_strcmp(k, "slab_max_order")) {
+			/* [3.4+] the largest order SLAB picks for a cache's slabs */
+			if (!parse_number_all(v, &n) || n > MAX_PAGE_ORDER)
+				return boot_error("kmm: boot: slab_max_order=%s: expected 0 to the largest page order%s", v, "");
+			cfg->slab_max_order = (int)n;
 		} else {
 			return boot_error("kmm: boot: unknown option '%s=%s'", k, v);
 		}
@@ -670,8 +690,80 @@ static void init_page(struct page *page, int nid, int z)
 	INIT_LIST_HEAD(&page->lru);
 }
 
-/* Set up the descriptors of the boot reservations (every other descriptor
- * is initialised when its frames are freed to the buddy allocator). */
+/*
+ * Deferred struct page initialisation [4.2+ DEFERRED_STRUCT_PAGE_INIT,
+ * with deferred_grow_zone 4.17+]: with deferred_init=on a zone initialises
+ * at boot only the descriptors below its first 2^MAX_PAGE_ORDER-aligned
+ * frame (none when the zone starts aligned), so a machine the size of the
+ * host boots in constant time and touches almost none of mem_map; the
+ * rest are initialised and freed when an allocation finds the zone short
+ * (page_alloc.c: the watermark check, which counts the deferred frames as
+ * free, passes but the lists have no block), in steps of at least
+ * DEFERRED_GROW_MIN, a quarter of what the zone has
+ * initialised so far (so a zone that grows to N frames takes O(log N)
+ * steps until the steps reach the cap), at most DEFERRED_GROW_MAX (more
+ * when one request needs more).  The descriptors touched stay within
+ * about 1/4 above what the allocations needed, at 1/64 of the memory
+ * (64-byte descriptors per 4 KiB frame).
+ * Linux differs: it initialises the low zones fully and one 128 MiB
+ * section of a node's highest zone at boot, grows by sections, and lets
+ * kthreads initialise the rest during boot; kmm grows every zone on demand
+ * and never initialises the rest behind the caller's back.
+ * The boot reservations (mem_map, the per-CPU areas) sit at the top of low
+ * memory, so their own descriptors are deferred as well: they become
+ * PG_reserved when the zone grows over them (__init_free_range), and
+ * until then read as zeroes (kmm_pfn_reserved answers for them).
+ */
+#define DEFERRED_BOOT_PAGES 0UL
+#define DEFERRED_GROW_MIN (1UL << MAX_PAGE_ORDER)		/* 4 MiB: one maximal buddy block */
+#define DEFERRED_GROW_MAX ((64UL << 20) >> PAGE_SHIFT)	/* 64 MiB: 1 MiB of descriptors */
+
+static unsigned long zone_end_pfn(const struct zone *z) { return z->zone_start_pfn + z->spanned_pages; }
+
+/* Where each zone's initialised descriptors end at boot (all of the zone
+ * without deferred_init). */
+static void set_deferred_limits(void)
+{
+	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
+		for (int z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zone = &NODE_DATA(nid)->node_zones[z];
+			unsigned long end = zone_end_pfn(zone);
+			zone->deferred_pfn = end;
+			if (kmm.cfg.deferred_init)
+				zone->deferred_pfn = ALIGN_UP(zone->zone_start_pfn + DEFERRED_BOOT_PAGES, 1UL << MAX_PAGE_ORDER);
+			if (zone->deferred_pfn > end)
+				zone->deferred_pfn = end;
+		}
+	}
+}
+
+static struct zone *pfn_zone_of(unsigned long pfn)
+{
+	for (int nid = 0; nid < kmm.nr_nodes; nid++)
+		for (int z = 0; z < MAX_NR_ZONES; z++) {
+			struct zone *zz = &NODE_DATA(nid)->node_zones[z];
+			if (pfn >= zz->zone_start_pfn && pfn < zone_end_pfn(zz))
+				return zz;
+		}
+	return NULL;
+}
+
+/*
+ * kmm_pfn_reserved - is pfn in a boot reservation?  For pfn walkers that
+ * meet frames whose descriptors are not initialised yet (deferred_init):
+ * the reservation list, not the descriptor, answers.
+ */
+bool kmm_pfn_reserved(unsigned long pfn)
+{
+	for (int i = 0; i < kmm.nr_reserved; i++)
+		if (pfn - kmm.reserved[i].start_pfn < kmm.reserved[i].nr)
+			return true;
+	return false;
+}
+
+/* Account the boot reservations: managed pages and pageblock types (the
+ * descriptors are set up by __init_free_range with the rest of their
+ * zone, at boot or when deferred initialisation reaches them). */
 static void init_mem_map(void)
 {
 	for (int nid = 0; nid < kmm.nr_nodes; nid++)
@@ -681,39 +773,40 @@ static void init_mem_map(void)
 	kmm_memset(kmm.pageblock_mt, MIGRATE_MOVABLE, (kmm.max_pfn + pageblock_nr_pages - 1) >> PAGEBLOCK_ORDER);
 	for (int i = 0; i < kmm.nr_reserved; i++) {
 		struct kmm_reserved_range *r = &kmm.reserved[i];
-		for (unsigned long pfn = r->start_pfn; pfn < r->start_pfn + r->nr; pfn++) {
-			struct zone *zone = NULL;
-			for (int nid = 0; nid < kmm.nr_nodes && !zone; nid++)
-				for (int z = 0; z < MAX_NR_ZONES; z++) {
-					struct zone *zz = &NODE_DATA(nid)->node_zones[z];
-					if (pfn >= zz->zone_start_pfn && pfn < zz->zone_start_pfn + zz->spanned_pages)
-						zone = zz;
-				}
-			struct page *page = kmm_pfn_to_page(pfn);
-			init_page(page, zone->zone_pgdat->node_id, zone->zone_idx);
-			SetPageReserved(page);
-			page->_refcount = 1;
-			set_pageblock_migratetype(pfn, MIGRATE_UNMOVABLE);
-			zone->managed_pages--;	/* boot_machine set managed = present */
+		unsigned long end = r->start_pfn + r->nr;
+		for (unsigned long pfn = r->start_pfn; pfn < end;) {
+			struct zone *zone = pfn_zone_of(pfn);
+			unsigned long stop = zone_end_pfn(zone) < end ? zone_end_pfn(zone) : end;
+			zone->managed_pages -= stop - pfn;	/* boot_machine set managed = present */
+			for (unsigned long b = pfn; b < stop; b = ALIGN_DOWN(b, pageblock_nr_pages) + pageblock_nr_pages)
+				set_pageblock_migratetype(b, MIGRATE_UNMOVABLE);
+			pfn = stop;
 		}
 	}
 }
 
 /*
- * Initialise the descriptors of [start, end) of zone (boot reservations
- * keep theirs) and hand the frames to the buddy allocator in maximal
- * naturally aligned blocks.  The memory is untouched, so the blocks start
- * out "reported" (the host holds nothing for them).  Zone lock held.
- * Returns the number of frames freed.
+ * Initialise the descriptors of [start, end) of zone (the frames of boot
+ * reservations become PG_reserved with refcount 1) and hand the other
+ * frames to the buddy allocator in maximal naturally aligned blocks.  The
+ * memory is untouched, so the blocks start out "reported" (the host holds
+ * nothing for them).  Zone lock held.  Returns the number of frames freed.
  */
 static unsigned long __init_free_range(struct zone *zone, unsigned long start, unsigned long end)
 {
 	int nid = zone->zone_pgdat->node_id;
 	unsigned long freed = 0;
-	for (unsigned long pfn = start; pfn < end; pfn++) {
-		struct page *page = kmm_pfn_to_page(pfn);
-		if (!PageReserved(page))
-			init_page(page, nid, zone->zone_idx);
+	for (unsigned long pfn = start; pfn < end; pfn++)
+		init_page(kmm_pfn_to_page(pfn), nid, zone->zone_idx);
+	for (int i = 0; i < kmm.nr_reserved; i++) {
+		const struct kmm_reserved_range *r = &kmm.reserved[i];
+		unsigned long a = r->start_pfn > start ? r->start_pfn : start;
+		unsigned long b = r->start_pfn + r->nr < end ? r->start_pfn + r->nr : end;
+		for (unsigned long pfn = a; pfn < b; pfn++) {
+			struct page *page = kmm_pfn_to_page(pfn);
+			SetPageReserved(page);
+			page->_refcount = 1;
+		}
 	}
 	for (unsigned long pfn = start; pfn < end;) {
 		if (PageReserved(kmm_pfn_to_page(pfn))) {
@@ -739,29 +832,11 @@ static unsigned long __init_free_range(struct zone *zone, unsigned long start, u
 	return freed;
 }
 
-/*
- * Deferred struct page initialisation [4.2+ DEFERRED_STRUCT_PAGE_INIT,
- * with deferred_grow_zone]: with deferred_init=on a zone initialises only
- * its first DEFERRED_BOOT_PAGES descriptors at boot, so a machine the size
- * of the host boots in constant time; the rest are initialised and freed
- * in DEFERRED_GROW_PAGES steps when an allocation finds the zone short.
- */
-#define DEFERRED_BOOT_PAGES ((64UL << 20) >> PAGE_SHIFT)
-#define DEFERRED_GROW_PAGES ((64UL << 20) >> PAGE_SHIFT)
-
-static unsigned long zone_end_pfn(const struct zone *z) { return z->zone_start_pfn + z->spanned_pages; }
-
 static void free_all_bootmem(void)
 {
 	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
 		for (int z = 0; z < MAX_NR_ZONES; z++) {
 			struct zone *zone = &NODE_DATA(nid)->node_zones[z];
-			unsigned long end = zone_end_pfn(zone);
-			zone->deferred_pfn = end;
-			if (kmm.cfg.deferred_init && zone->spanned_pages > DEFERRED_BOOT_PAGES)
-				zone->deferred_pfn = ALIGN_UP(zone->zone_start_pfn + DEFERRED_BOOT_PAGES, 1UL << MAX_PAGE_ORDER);
-			if (zone->deferred_pfn > end)
-				zone->deferred_pfn = end;
 			kmm_lock(&zone->lock, KMM_LC_ZONE);
 			unsigned long freed = __init_free_range(zone, zone->zone_start_pfn, zone->deferred_pfn);
 			kmm_unlock(&zone->lock);
@@ -781,13 +856,20 @@ bool kmm_deferred_grow_zone(struct zone *z, unsigned int order)
 	kmm_lock(&z->lock, KMM_LC_ZONE);
 	unsigned long end = zone_end_pfn(z), start = z->deferred_pfn;
 	if (start < end) {
-		unsigned long step = DEFERRED_GROW_PAGES > (1UL << order) ? DEFERRED_GROW_PAGES : 1UL << order;
+		unsigned long step = (start - z->zone_start_pfn) / 4;
+		if (step < DEFERRED_GROW_MIN)
+			step = DEFERRED_GROW_MIN;
+		if (step > DEFERRED_GROW_MAX)
+			step = DEFERRED_GROW_MAX;
+		if (step < (1UL << order))
+			step = 1UL << order;
 		unsigned long stop = ALIGN_UP(start + step, 1UL << MAX_PAGE_ORDER);
 		if (stop > end)
 			stop = end;
 		unsigned long freed = __init_free_range(z, start, stop);
 		WRITE_ONCE(z->deferred_pages, z->deferred_pages - freed);
 		WRITE_ONCE(z->deferred_pfn, stop);
+		z->nr_deferred_grows++;
 		grown = true;
 	}
 	kmm_unlock(&z->lock);
@@ -948,6 +1030,7 @@ static int boot_machine(void)
 			struct zone *zone = &NODE_DATA(nid)->node_zones[z];
 			zone->managed_pages = zone->present_pages;
 		}
+	set_deferred_limits();
 	init_mem_map();
 	free_all_bootmem();
 	build_zonelists();
@@ -1010,6 +1093,7 @@ int kmm_boot(const char *cmdline)
 		return err;
 	}
 	kmm.booted = true;
+	kmm.boot_done = true;
 	kmm_fault_arm_boot_keys();
 	return 0;
 }

@@ -43,6 +43,17 @@
  *    stops at min; so at least min*5/8 pages of every zone are kept for
  *    atomic callers (ULK3's "pool of reserved page frames").
  *
+ *    deferred_init=on (machine.c): a zone's frames whose descriptors are not
+ *    initialised yet (deferred_pages) count as free in the watermark checks
+ *    (and as blocks of any order in the modern "one suitable block" test);
+ *    a request that passes but finds the lists short grows the zone
+ *    (kmm_deferred_grow_zone) and retries.  Linux [4.17+ deferred_grow_zone]
+ *    grows on a failed watermark check instead: its deferred frames are
+ *    all initialised by kthreads before user space runs, so only early
+ *    boot meets them; in kmm they stay deferred until needed, and counting
+ *    them keeps a boot from initialising a watermark's worth (8 MiB of
+ *    frames for a 4 GiB zone) it does not use.
+ *
  * 3. Invariants
  *    - An allocated block's head has refcount >= 1 and alloc_order = its
  *      order; every page of a free block has refcount 0.
@@ -189,7 +200,10 @@ bool zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 		       int highest_zoneidx, unsigned int alloc_flags)
 {
 	long min = (long)mark;
-	long free = (long)READ_ONCE(z->free_pages) - (1L << order) + 1;
+	/* frames not initialised yet (deferred_init) are free memory too: the
+	 * allocation that finds the lists short grows the zone */
+	unsigned long deferred = READ_ONCE(z->deferred_pages);
+	long free = (long)(READ_ONCE(z->free_pages) + deferred) - (1L << order) + 1;
 
 	if (alloc_flags & ALLOC_MIN_RESERVE) {
 		min -= min / 2;
@@ -201,7 +215,7 @@ bool zone_watermark_ok(struct zone *z, unsigned int order, unsigned long mark,
 			free -= (long)free_highatomic_pages(z);
 		if (free <= min + (long)z->lowmem_reserve[highest_zoneidx])
 			return false;
-		if (!order)
+		if (!order || deferred >= (1UL << order))
 			return true;
 		for (unsigned int o = order; o < NR_PAGE_ORDERS; o++) {
 			const struct free_area *area = &z->free_area[o];
@@ -234,7 +248,8 @@ static inline bool zone_watermark_fast(struct zone *z, unsigned int order, unsig
 				       int highest_zoneidx, unsigned int alloc_flags)
 {
 	if (!order) {
-		long fast_free = (long)READ_ONCE(z->free_pages) - (long)READ_ONCE(z->nr_reserved_highatomic);
+		long fast_free = (long)(READ_ONCE(z->free_pages) + READ_ONCE(z->deferred_pages)) -
+				 (long)READ_ONCE(z->nr_reserved_highatomic);
 		if (fast_free > (long)mark + (long)z->lowmem_reserve[highest_zoneidx])
 			return true;
 	}
@@ -352,11 +367,11 @@ static struct page *get_page_from_freelist(gfp_t gfp, unsigned int order, unsign
 	try_this_zone:
 		if (!(alloc_flags & ALLOC_NO_WATERMARKS) &&
 		    !zone_watermark_fast(z, order, z->watermark[alloc_flags & ALLOC_WMARK_MASK], highest_zoneidx, alloc_flags))
-			page = NULL;
-		else
-			page = rmqueue(z, order, mt, alloc_flags, c);
+			continue;	/* below the mark with its deferred frames counted: growing cannot help */
+		page = rmqueue(z, order, mt, alloc_flags, c);
 		if (!page) {
-			/* deferred_grow_zone: short of frames that are not initialised yet */
+			/* deferred_grow_zone: the mark allows it, the lists are short
+			 * of frames that are not initialised yet */
 			if (unlikely(READ_ONCE(z->deferred_pages)) && kmm_deferred_grow_zone(z, order))
 				goto try_this_zone;
 			continue;
@@ -612,7 +627,12 @@ static bool free_page_valid(struct page *page, unsigned int order, const char *f
 		return false;
 	}
 	if (unlikely(PageBuddy(page) || PagePcp(page) || page->_refcount <= 0)) {
-		kmm_error("page double free", "%s: pfn %lu order %u is already free", fn, pfn, order);
+		/* a boot reservation whose descriptor deferred_init has not
+		 * initialised yet (machine.c) reads as zeroes */
+		if (kmm_pfn_reserved(pfn) && !PageBuddy(page) && !PagePcp(page))
+			bad_page(page, "freeing a reserved (boot) page");
+		else
+			kmm_error("page double free", "%s: pfn %lu order %u is already free", fn, pfn, order);
 		return false;
 	}
 	if (unlikely(PageReserved(page))) {

@@ -46,6 +46,12 @@
  *    - a block on list (order, mt) is PG_pcp, pcp_order == order,
  *      private == mt, refcount 0, in the zone the pcp belongs to;
  *    - a slot with owned == 0 holds nothing (drained at release).
+ *    - a slot's lists exist once pcp_ready is set (its first bind:
+ *      pcp_slot_init; 2.6 set up every possible CPU's pagesets at boot,
+ *      kmm boots 64 or more slots where a process uses a few); until then
+ *      it holds nothing and only its owner-to-be touches them.  Readers
+ *      other than the owner (drains, kmm_check, zoneinfo) check pcp_ready
+ *      (acquire) first.
  *
  * 4. Locks
  *    The fast paths take none.  Refill and drain take one zone lock at a
@@ -108,22 +114,43 @@ static void zone_pcp_sizes(struct zone *z)
 	}
 }
 
+/* Boot: the list sizes of every zone (a slot's lists are set up when a
+ * thread first binds it: pcp_slot_init). */
 void pcp_init(void)
 {
-	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
+	for (int nid = 0; nid < kmm.nr_nodes; nid++)
+		for (int zi = 0; zi < MAX_NR_ZONES; zi++)
+			zone_pcp_sizes(&NODE_DATA(nid)->node_zones[zi]);
+}
+
+/*
+ * pcp_slot_init - slot c's lists for every zone, on its first bind (the
+ * binder owns c; nobody used its lists yet).  Published by pcp_ready
+ * (release), which every reader that is not the owner checks first
+ * (acquire): a slot no thread ever bound holds nothing and its lists are
+ * never walked, so a boot with many slots touches the lists of the slots
+ * it uses only ([2.6] set up every possible CPU's pagesets at boot).
+ */
+static void pcp_slot_init(struct kmm_cpu *c)
+{
+	for (int nid = 0; nid < kmm.nr_nodes; nid++)
 		for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
 			struct zone *z = &NODE_DATA(nid)->node_zones[zi];
-			zone_pcp_sizes(z);
-			for (int i = 0; i < kmm.nr_cpus; i++) {
-				struct per_cpu_pages *pcp = &kmm.cpus[i].pcp[z->zone_id];
-				pcp->count = 0;
-				pcp->batch = z->pcp_batch;
-				pcp->high = z->pcp_high;
-				for (int l = 0; l < NR_PCP_LISTS; l++)
-					INIT_LIST_HEAD(&pcp->lists[l]);
-			}
+			struct per_cpu_pages *pcp = &c->pcp[z->zone_id];
+			pcp->count = 0;
+			pcp->batch = z->pcp_batch;
+			pcp->high = z->pcp_high;
+			for (int l = 0; l < NR_PCP_LISTS; l++)
+				INIT_LIST_HEAD(&pcp->lists[l]);
 		}
-	}
+	__atomic_store_n(&c->pcp_ready, 1, __ATOMIC_RELEASE);
+}
+
+/* Has slot c's owner (now or before) set its lists up?  For readers other
+ * than the owner. */
+static inline bool pcp_slot_ready(const struct kmm_cpu *c)
+{
+	return __atomic_load_n(&c->pcp_ready, __ATOMIC_ACQUIRE);
 }
 
 /* ------------------------------------------------------------------ */
@@ -245,6 +272,8 @@ void pcp_drain_slot(struct kmm_cpu *c)
 	for (int i = kmm_nr_layers - 1; i >= 0; i--)
 		if (kmm_layers[i]->drain_slot)
 			kmm_layers[i]->drain_slot(c);
+	if (!pcp_slot_ready(c))
+		return;	/* never bound: no lists */
 	for (int nid = 0; nid < kmm.nr_nodes; nid++)
 		for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
 			struct zone *z = &NODE_DATA(nid)->node_zones[zi];
@@ -270,6 +299,8 @@ static struct kmm_cpu *bind_slot(struct kmm_thread *t)
 		int expected = 0;
 		if (__atomic_load_n(&c->owned, __ATOMIC_RELAXED) == 0 &&
 		    __atomic_compare_exchange_n(&c->owned, &expected, 1, false, __ATOMIC_SEQ_CST, __ATOMIC_RELAXED)) {
+			if (!__atomic_load_n(&c->pcp_ready, __ATOMIC_RELAXED))
+				pcp_slot_init(c);
 			t->cpu = c;
 			kmm_plat_thread_watch();
 			return c;
@@ -429,7 +460,8 @@ unsigned long pcp_zone_pages(const struct zone *z)
 {
 	unsigned long n = 0;
 	for (int i = 0; i < kmm.nr_cpus; i++)
-		n += (unsigned long)__atomic_load_n(&kmm.cpus[i].pcp[z->zone_id].count, __ATOMIC_RELAXED);
+		if (pcp_slot_ready(&kmm.cpus[i]))
+			n += (unsigned long)__atomic_load_n(&kmm.cpus[i].pcp[z->zone_id].count, __ATOMIC_RELAXED);
 	return n;
 }
 
@@ -447,6 +479,8 @@ static void check_slot(struct kmm_cpu *c, void *arg)
 	struct pcp_check_state *st = arg;
 	if (st->err)
 		return;
+	if (!pcp_slot_ready(c))
+		return;	/* never bound (or being bound right now): its lists are empty */
 	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
 		for (int zi = 0; zi < MAX_NR_ZONES; zi++) {
 			struct zone *z = &NODE_DATA(nid)->node_zones[zi];

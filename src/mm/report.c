@@ -527,7 +527,9 @@ static void zoneinfo_zone(struct kmm_textbuf *tb, int nid, int zi, struct zone *
 
 	kmm_tb_printf(tb, "  pagesets\n");
 	for (int cpu = 0; kmm.cpus && cpu < kmm.nr_cpus; cpu++) {
-		struct per_cpu_pages *pcp = kmm.cpus[cpu].pcp ? &kmm.cpus[cpu].pcp[z->zone_id] : NULL;
+		/* a slot no thread bound yet has no lists (pcp.c): its sizes are the zone's */
+		struct per_cpu_pages *pcp = kmm.cpus[cpu].pcp && __atomic_load_n(&kmm.cpus[cpu].pcp_ready, __ATOMIC_ACQUIRE)
+						    ? &kmm.cpus[cpu].pcp[z->zone_id] : NULL;
 		int count = pcp ? READ_ONCE(pcp->count) : 0;
 		int phigh = pcp ? READ_ONCE(pcp->high) : z->pcp_high;
 		int batch = pcp ? READ_ONCE(pcp->batch) : z->pcp_batch;

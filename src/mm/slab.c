@@ -23,7 +23,29 @@
  *        destroyed when the node holds more than free_limit free objects.
  *        An object of another node goes straight back to that node's lists
  *        (kmm has no alien caches: 2.6's use_alien_caches=0 behaviour).
+ *      bulk ([4.6+] kmem_cache_alloc_bulk / kmem_cache_free_bulk; Linux's
+ *        SLAB looped over the single paths, kmm moves whole batches):
+ *        alloc copies the newest objects of the slot's array, then under
+ *        one list_lock those of the shared array and the slabs
+ *        (kmm_slab_take_node), growing the node while it is empty; free
+ *        checks each object as slab_free does (kmm_bulk_check_obj), pushes
+ *        it on the slot's array and gives the rest to the node in one
+ *        locked step (kmm_slab_free_run: the shared array as far as it has
+ *        room, then free_block).  The malloc shim's tcache uses list
+ *        variants of both (kmalloc_fast.h) for its refills and trims.
+ *        Debug caches take the single paths object by object.
  *    A thread without a CPU slot uses the locked paths only.
+ *    The arrays are made on first use, not at cache creation as 2.6.24's
+ *    enable_cpucache did for every possible CPU (kmm boots 64 and more
+ *    slots; most caches see a few): a slot's array of a cache when the
+ *    slot's owner first allocates or frees an object of it after boot
+ *    (cpu_array_create, outside the slot, GFP_NOWAIT; without memory the
+ *    locked paths serve and a later slow path tries again; the slab
+ *    layer's own objects - arrays, descriptors - never make one), a node's
+ *    shared array when a second slot of the node makes its array (one
+ *    slot alone has nobody to share with, as on a 2.6 UP kernel).
+ *    kmm_drain_all frees them all again (slab_drop_slot_caches), so a
+ *    drained machine holds what a booted one does.
  *
  * 2. Numbers (REFERENCE.md 6; [2.6.24] unless marked)
  *    - Off slab when the slot size >= PAGE_SIZE/8, and the descriptor
@@ -31,14 +53,16 @@
  *      classes come first, as slab_early_init ends in 2.6.24); an off-slab
  *      layout whose left-over holds the descriptor moves it on slab.
  *    - Order: the smallest with objects whose waste is <= 1/8 of the slab,
- *      stopping at slab_break_gfp_order (1; 0 on machines of <= 32 MiB),
+ *      stopping at slab_break_gfp_order (1; 0 on machines of <= 32 MiB;
+ *      the boot key slab_max_order= sets it, as [3.4+] slab_max_order),
  *      at order 0 for SLAB_RECLAIM_ACCOUNT, and (off slab) before the
  *      descriptor would outgrow the object.
  *    - Colour: colour_off = max(64, align), colour = left_over / colour_off;
  *      each node's colour_next cycles 0 .. colour-1 over consecutive slabs.
  *    - Array limits by slot size: > 131072: 1, > PAGE_SIZE: 8, > 1024: 24,
  *      > 256: 54, else 120; batchcount = (limit + 1) / 2; shared array
- *      8 * batchcount entries for sizes <= PAGE_SIZE with several slots;
+ *      8 * batchcount entries for sizes <= PAGE_SIZE with several slots
+ *      (made when a second slot of the node uses the cache: section 1);
  *      free_limit = (1 + slots of the node) * batchcount + num.
  *    - Reaping (cache_reap): no timer thread in a library, so a slot's
  *      slow path reaps every REAPTIMEOUT_CPUC (2 s): an untouched array
@@ -54,7 +78,10 @@
  *    - A slab on slabs_full has inuse == num, on slabs_partial 0 < inuse <
  *      num, on slabs_free inuse == 0; its nodeid is its list's node; every
  *      page of it is PG_slab with slab_cache/slab_mgmt pointing at the
- *      cache and the descriptor.
+ *      cache and the descriptor, s_mem equal to the descriptor's (object
+ *      0) and slab_tag equal to the cache's page_tag
+ *      (kmm_slab_cache_set_tag); a page leaving a slab has both cleared,
+ *      so no other page carries a tag.
  *    - The free chain from slab->free stays inside the slab, ends in
  *      BUFCTL_END after exactly num - inuse objects (so it has no cycle),
  *      and the other inuse bufctls hold a state: FREE (in an array cache),
@@ -63,18 +90,31 @@
  *    - Array caches (per slot and shared) hold only FREE objects of their
  *      cache on their node, each once: the FREE bufctls of a node are
  *      exactly the objects in its arrays.
+ *    - cachep->array[cpu] is NULL or that slot's array (limit and
+ *      batchcount the cache's); none exists before boot_done.
  *    - With red zones or poisoning, every free object's are intact.
  *
  * 4. Locks
  *    Fast paths: none (kmm_cpu_enter/exit, pcp.c's slot protocol).  A
  *    node's list_lock guards its lists, its slabs' free chains, its shared
  *    array and free_objects; it is taken inside the slot for refill and
- *    flush.  Nothing allocates pages inside a slot or under list_lock:
+ *    flush, and for the bulk paths' node step (kmm_slab_take_node,
+ *    kmm_slab_free_run: once per batch).  A bulk path marks the objects it
+ *    takes from or gives to an array (bufctl ACTIVE / FREE) before it
+ *    leaves the slot, so that the invariant "FREE bufctls = the arrays'
+ *    objects" holds whenever the slot is quiet.  Nothing allocates pages inside a slot or under list_lock:
  *    cache_grow runs outside both (a direct reclaim may drain this very
  *    slot).  Freeing an off-slab descriptor nests the descriptor cache's
  *    list_lock inside the slab cache's (the descriptor is always smaller
  *    than the object, so the nesting cannot cycle).  slab_mutex (chain)
  *    ranks above list_lock.
+ *    cachep->array[cpu] is written by the slot's owner inside the slot
+ *    (publication, release store) and by kmm_drain_all while every slot
+ *    is quiet (freeing, with slab_mutex); the owner reads it only inside
+ *    the slot and never keeps it across kmm_cpu_exit, other readers
+ *    (drains, kmm_check, destroy) hold the slot quiet and load it with
+ *    acquire (slot_array).  A shared array is installed and freed under
+ *    its node's list_lock.
  *
  * 5. Misuse (always on: they cost a page lookup)
  *    A free checks that the pointer is an object boundary of a slab of its
@@ -84,6 +124,13 @@
  *    leaves the slab is "freelist corrupt": the slab is taken out of
  *    circulation whole.  Objects failing a red-zone or poison check go to
  *    QUARANTINE (never reused, not counted as leaks).
+ *    For a user outside the slab layer (the malloc shim's per-thread
+ *    cache), a cache may carry a page tag and a free mark
+ *    (kmm_slab_cache_set_tag): the tag in every slab page's descriptor,
+ *    the mark in word 1 of every free object (written when a slab is made
+ *    and by slab_free), so that a free can tell from the page line and
+ *    the object alone that an object may be free; the bufctl stays the
+ *    exact state.
  *
  * 6. References: Linux 2.6.24 mm/slab.c; ULK3 8.2; Bonwick, "The Slab
  *    Allocator: An Object-Caching Kernel Memory Allocator" (USENIX 1994).
@@ -258,6 +305,7 @@ static unsigned int cpucache_limit(size_t size)
 
 static inline void *slab_alloc(struct slab_cache *cachep, gfp_t flags, int nid, void *caller, kmem_bufctl_t state);
 static void slab_free(struct slab_cache *cachep, void *obj, void *caller, kmem_bufctl_t expect, const char *fn);
+static bool cpu_array_create(struct slab_cache *cachep, struct kmm_cpu *c);
 
 static void *kmalloc_internal(size_t size, gfp_t gfp, int nid)
 {
@@ -298,6 +346,8 @@ static void kmem_freepages(struct slab_cache *cachep, struct page *page)
 		ClearPageSlab(page + i);
 		page[i].slab_cache = NULL;
 		page[i].slab_mgmt = NULL;
+		page[i].s_mem = NULL;
+		page[i].slab_tag = 0;
 	}
 	__atomic_sub_fetch(pages_counter(cachep), nr, __ATOMIC_RELAXED);
 	__free_pages(page, cachep->gfporder);
@@ -338,6 +388,27 @@ static struct slab *alloc_slabmgmt(struct slab_cache *cachep, void *addr, size_t
 	slabp->nodeid = (unsigned short)nid;
 	slabp->free = 0;
 	return slabp;
+}
+
+/*
+ * kmm_slab_obj_align (slab_classic.h) - the largest power of two (at most
+ * PAGE_SIZE) dividing the address of every object cachep ever hands out,
+ * from the geometry alloc_slabmgmt lays out: a slab starts on a page,
+ * then colour * colour_off (colour 0 .. colour-1), the on-slab descriptor
+ * (slab_size), index * buffer_size, and obj_offset (red zone) to the
+ * object.  Lets the malloc shim learn its classes' alignment without
+ * allocating an object of each (which would grow a slab and make the
+ * slot's array of every class at start-up).
+ */
+size_t kmm_slab_obj_align(const struct kmem_cache *s)
+{
+	const struct slab_cache *cachep = (const struct slab_cache *)s;
+	size_t bits = PAGE_SIZE | cachep->buffer_size | s->obj_offset;
+	if (cachep->colour > 1)
+		bits |= cachep->colour_off;
+	if (!(cachep->dflags & CFLGS_OFF_SLAB))
+		bits |= cachep->slab_size;
+	return bits & -bits;
 }
 
 /* The physical address of a linear-map pointer (0 for anything else):
@@ -389,6 +460,8 @@ static void cache_init_objs(struct slab_cache *cachep, struct slab *slabp)
 		if (s->ctor && !poison)	/* with poison: at each allocation instead */
 			s->ctor(obj);
 		bufctl[i] = i + 1;
+		if (cachep->free_mark)
+			((uintptr_t *)obj)[1] = cachep->free_mark;	/* kmm_slab_cache_set_tag */
 		if (ann_cache(s))
 			kmm_ann_reserve(obj, cachep->buffer_size);	/* free: no access until handed out */
 	}
@@ -438,6 +511,8 @@ static int cache_grow(struct slab_cache *cachep, gfp_t flags, int nid)
 		SetPageSlab(page + i);
 		page[i].slab_cache = &cachep->common;
 		page[i].slab_mgmt = slabp;
+		page[i].s_mem = slabp->s_mem;
+		page[i].slab_tag = __atomic_load_n(&cachep->page_tag, __ATOMIC_RELAXED);
 	}
 	cache_init_objs(cachep, slabp);
 
@@ -532,12 +607,19 @@ static struct slab *pick_slab(struct kmem_list3 *l3)
 static void free_block(struct slab_cache *cachep, void **objpp, unsigned int nr, int node)
 {
 	struct kmem_list3 *l3 = l3_of(cachep, node);
+	struct slab *last = NULL;	/* just moved to the tail of slabs_partial */
 	for (unsigned int i = 0; i < nr; i++) {
 		void *obj = objpp[i];
 		struct slab *slabp = obj_slab(obj);
-		list_del(&slabp->list);
 		slab_put_obj(cachep, slabp, obj);
 		l3->free_objects++;
+		if (slabp == last && slabp->inuse) {
+			/* objects of one slab in a row (a batch freed in
+			 * allocation order): it is at the tail already */
+			continue;
+		}
+		list_del(&slabp->list);
+		last = NULL;
 		if (slabp->inuse == 0) {
 			if (l3->free_objects > l3->free_limit) {
 				l3->free_objects -= cachep->num;
@@ -548,6 +630,7 @@ static void free_block(struct slab_cache *cachep, void **objpp, unsigned int nr,
 		} else {
 			/* tail: the partial slabs at the head fill up first */
 			list_add_tail(&slabp->list, &l3->slabs_partial);
+			last = slabp;
 		}
 	}
 }
@@ -571,19 +654,68 @@ static unsigned long drain_freelist(struct slab_cache *cachep, struct kmem_list3
 /* Array caches                                                        */
 /* ------------------------------------------------------------------ */
 
+/* Move up to max of the newest objects of from into dst (one copy, their
+ * order kept); returns how many. */
+static unsigned int take_newest(struct array_cache *from, void **dst, unsigned int max)
+{
+	unsigned int nr = from->avail < max ? from->avail : max;
+	void **src = from->entry + from->avail - nr;
+	for (unsigned int i = 0; i < nr; i++)
+		dst[i] = src[i];
+	from->avail -= nr;
+	return nr;
+}
+
 /* Move up to max of the newest objects of from into to. */
 static unsigned int transfer_objects(struct array_cache *to, struct array_cache *from, unsigned int max)
 {
-	unsigned int nr = from->avail;
-	if (nr > max)
-		nr = max;
-	if (nr > to->limit - to->avail)
-		nr = to->limit - to->avail;
-	for (unsigned int i = 0; i < nr; i++)
-		to->entry[to->avail + i] = from->entry[from->avail - nr + i];
-	from->avail -= nr;
+	if (max > to->limit - to->avail)
+		max = to->limit - to->avail;
+	unsigned int nr = take_newest(from, to->entry + to->avail, max);
 	to->avail += nr;
 	return nr;
+}
+
+/* Up to want objects of the node's slabs into dst, partial slabs first,
+ * each taken in `state`; returns how many (fewer: the node ran out).
+ * list_lock held. */
+static unsigned int slabs_take_locked(struct slab_cache *cachep, struct kmem_list3 *l3, void **dst, unsigned int want,
+				      kmem_bufctl_t state)
+{
+	unsigned int got = 0;
+	while (got < want) {
+		struct slab *slabp = pick_slab(l3);
+		if (!slabp)
+			break;
+		unsigned int took = 0;
+		while (slabp->inuse < cachep->num && got < want) {
+			void *obj = slab_get_obj(cachep, l3, slabp, state);
+			if (!obj)
+				break;
+			dst[got++] = obj;
+			took++;
+		}
+		l3->free_objects -= took;
+		refile_slab(cachep, l3, slabp);
+	}
+	return got;
+}
+
+/* Set the bufctl of n objects of cachep to state. */
+static void objs_set_state(struct slab_cache *cachep, void **objs, unsigned int n, kmem_bufctl_t state)
+{
+	/* invariants in locals: the bufctl stores may alias them */
+	const uintptr_t base = (uintptr_t)kmm.page_offset;
+	struct page *const mem_map = kmm.mem_map;
+	const uint64_t recip = cachep->reciprocal_buffer_size;
+	const size_t obj_offset = cachep->common.obj_offset;
+	for (unsigned int i = 0; i < n; i++) {
+		const char *obj = objs[i];
+		/* s_mem from the page: one line for both (section 3) */
+		const struct page *page = &mem_map[((uintptr_t)obj - base) >> PAGE_SHIFT];
+		unsigned int idx = (unsigned int)(((size_t)(obj - obj_offset - (const char *)page->s_mem) * recip) >> 32);
+		__atomic_store_n(&slab_bufctl(page->slab_mgmt)[idx], state, __ATOMIC_RELAXED);
+	}
 }
 
 /*
@@ -599,27 +731,10 @@ static void *cache_alloc_refill(struct slab_cache *cachep, struct array_cache *a
 		batchcount = BATCHREFILL_LIMIT;
 
 	kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
-	if (l3->shared && transfer_objects(ac, l3->shared, batchcount)) {
+	if (l3->shared && transfer_objects(ac, l3->shared, batchcount))
 		l3->shared->touched = 1;
-		goto alloc_done;
-	}
-	while (batchcount > 0) {
-		struct slab *slabp = pick_slab(l3);
-		if (!slabp)
-			break;
-		unsigned int took = 0;
-		while (slabp->inuse < cachep->num && batchcount) {
-			void *obj = slab_get_obj(cachep, l3, slabp, BUFCTL_FREE);
-			if (!obj)
-				break;
-			ac->entry[ac->avail++] = obj;
-			batchcount--;
-			took++;
-		}
-		l3->free_objects -= took;
-		refile_slab(cachep, l3, slabp);
-	}
-alloc_done:
+	else
+		ac->avail += slabs_take_locked(cachep, l3, ac->entry + ac->avail, batchcount, BUFCTL_FREE);
 	kmm_unlock(&l3->list_lock);
 	if (!ac->avail)
 		return NULL;
@@ -817,6 +932,15 @@ static void *do_cache_alloc(struct slab_cache *cachep, gfp_t flags, int nid, kme
 		if (!c || !cachep->array || (nid >= 0 && nid != c->nid) || !kmm_cpu_enter(c))
 			break;
 		struct array_cache *ac = cachep->array[c->cpu];
+		if (unlikely(!ac)) {
+			/* the slot's first use of the cache (since boot or the last
+			 * kmm_drain_all) makes its array, outside the slot; the
+			 * slab layer's own objects never do: an array is one */
+			kmm_cpu_exit(c);
+			if (state == BUFCTL_INTERNAL || !cpu_array_create(cachep, c))
+				break;
+			continue;
+		}
 		void *obj;
 		bool slow = false;
 		if (likely(ac->avail)) {
@@ -879,7 +1003,7 @@ static inline void *slab_alloc(struct slab_cache *cachep, gfp_t flags, int nid, 
 		struct kmm_cpu *c = kmm_cpu_get();
 		if (likely(c && cachep->array) && kmm_cpu_enter(c)) {
 			struct array_cache *ac = cachep->array[c->cpu];
-			if (likely(ac->avail)) {
+			if (likely(ac && ac->avail)) {	/* no array yet: the slow path makes it */
 				void *obj = ac->entry[--ac->avail];
 				struct slab *slabp = obj_slab(obj);
 				ac->touched = 1;
@@ -895,6 +1019,102 @@ static inline void *slab_alloc(struct slab_cache *cachep, gfp_t flags, int nid, 
 		}
 	}
 	return slab_alloc_slow(cachep, flags, nid, caller, state);
+}
+
+/* kmm_slab_take_node (slab_classic.h): a batched allocation's objects
+ * from the node, under one lock. */
+unsigned int kmm_slab_take_node(struct slab_cache *cachep, int nid, void **buf, unsigned int want,
+				unsigned int *from_shared)
+{
+	struct kmem_list3 *l3 = l3_of(cachep, nid);
+	unsigned int got = 0;
+	kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
+	if (l3->shared) {
+		got = take_newest(l3->shared, buf, want);
+		if (got)
+			l3->shared->touched = 1;
+	}
+	*from_shared = got;
+	if (got < want)
+		got += slabs_take_locked(cachep, l3, buf + got, want - got, BUFCTL_ACTIVE);
+	kmm_unlock(&l3->list_lock);
+	return got;
+}
+
+/*
+ * slab_alloc_bulk_local - up to size objects of cachep into p, ACTIVE,
+ * from the slot's node: the slot's array (newest, one copy), then under
+ * one lock the shared array (one copy) and the slabs, growing the node
+ * (outside the slot) while it is empty.  A slot without an array of the
+ * cache yet makes it first (cpu_array_create), as a single allocation
+ * would; if it cannot, the node serves directly.
+ * Returns how many; fewer when the slot cannot be entered or the node has
+ * no memory left: the caller takes the single-object path for the rest
+ * (it falls back on other nodes).
+ * The cache has no red zone, poison or user tracking.
+ */
+static size_t slab_alloc_bulk_local(struct slab_cache *cachep, gfp_t flags, size_t size, void **p)
+{
+	struct kmm_cpu *c = kmm_cpu_get();
+	size_t done = 0;
+	bool made = false;
+	if (!c || !cachep->array)
+		return 0;
+	while (done < size && kmm_cpu_enter(c)) {
+		struct array_cache *ac = cachep->array[c->cpu];
+		if (unlikely(!ac) && !made) {
+			/* the slot's first use of the cache: its array (and the
+			 * node's shared one when another slot has an array), made
+			 * outside the slot; without one the node serves directly */
+			kmm_cpu_exit(c);
+			cpu_array_create(cachep, c);
+			made = true;
+			continue;
+		}
+		unsigned int want = size - done > UINT_MAX ? UINT_MAX : (unsigned int)(size - done);
+		void **dst = p + done;
+		unsigned int got = ac ? take_newest(ac, dst, want) : 0, from_slabs = 0;
+		bool slow = got < want;
+		if (got)
+			ac->touched = 1;
+		if (slow) {
+			unsigned int from_shared;
+			from_slabs = kmm_slab_take_node(cachep, c->nid, dst + got, want - got, &from_shared);
+			from_slabs -= from_shared;
+			got += from_shared;
+		}
+		/* the arrays' objects were FREE; the slabs' are ACTIVE already */
+		objs_set_state(cachep, dst, got, BUFCTL_ACTIVE);
+		kmm_cpu_exit(c);
+		done += got + from_slabs;
+		if (slow)
+			maybe_reap(c);
+		if (done < size && got + from_slabs < want &&
+		    cache_grow(cachep, thisnode_flags(flags), c->nid) < 0)
+			break;	/* the node is full: fallback_alloc's business */
+	}
+	return done;
+}
+
+/* The backend's kmem_cache_alloc_bulk: as many as the local node gives in
+ * batches (caches without red zone, poison or user tracking), each handled
+ * as slab_alloc hands out an object; the front loops for the rest. */
+static size_t slab_cache_alloc_bulk(struct kmem_cache *s, gfp_t flags, size_t size, void **p, void *caller)
+{
+	(void)caller;
+	if (s->flags & (SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER))
+		return 0;
+	size_t done = slab_alloc_bulk_local(SC(s), flags, size, p);
+	bool zero = (flags & __GFP_ZERO) || s->init_on_alloc;
+	if (ann_cache(s) || zero) {
+		for (size_t i = 0; i < done; i++) {
+			if (ann_cache(s))
+				kmm_ann_obj_alloc(p[i], s->object_size, s->ctor != NULL);
+			if (zero)
+				kmm_memset(p[i], 0, s->object_size);
+		}
+	}
+	return done;
 }
 
 /* ------------------------------------------------------------------ */
@@ -980,14 +1200,29 @@ static void slab_free(struct slab_cache *cachep, void *obj, void *caller, kmem_b
 
 	if (unlikely(s->init_on_free))
 		kmm_memset(obj, 0, s->object_size);
+	if (cachep->free_mark)
+		((uintptr_t *)obj)[1] = cachep->free_mark;	/* kmm_slab_cache_set_tag */
 	if (ann_cache(s))
 		kmm_ann_obj_free(obj, s->object_size);
 	int node = slabp->nodeid;
 	/* internal frees (descriptors, arrays: slab and cache teardown) skip
 	 * the arrays, so a shrink leaves nothing cached behind it */
 	struct kmm_cpu *c = expect == BUFCTL_INTERNAL ? NULL : kmm_cpu_get();
+	struct array_cache *ac = NULL;
 	if (c && node == c->nid && cachep->array && kmm_cpu_enter(c)) {
-		struct array_cache *ac = cachep->array[c->cpu];
+		ac = cachep->array[c->cpu];
+		if (unlikely(!ac)) {
+			/* the slot's first use of the cache: make its array (outside
+			 * the slot), then read it again inside */
+			kmm_cpu_exit(c);
+			if (cpu_array_create(cachep, c) && kmm_cpu_enter(c)) {
+				ac = cachep->array[c->cpu];
+				if (!ac)
+					kmm_cpu_exit(c);	/* a kmm_drain_all freed it meanwhile */
+			}
+		}
+	}
+	if (ac) {	/* inside the slot */
 		bool slow = false;
 		bufctl_set(slabp, idx, BUFCTL_FREE);
 		if (unlikely(ac->avail >= ac->limit)) {
@@ -1007,13 +1242,109 @@ static void slab_free(struct slab_cache *cachep, void *obj, void *caller, kmem_b
 	kmm_unlock(&l3->list_lock);
 }
 
+/* kmm_slab_free_run (slab_classic.h): what a batched free could not push
+ * on the slot's array, in one locked step. */
+void kmm_slab_free_run(struct slab_cache *cachep, void **objs, unsigned int n, int nid)
+{
+	struct kmem_list3 *l3 = l3_of(cachep, nid);
+	struct array_cache *shared;
+	unsigned int put = 0;
+	kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
+	shared = l3->shared;
+	if (shared) {
+		put = shared->limit - shared->avail;
+		if (put > n)
+			put = n;
+		for (unsigned int k = 0; k < put; k++)
+			shared->entry[shared->avail + k] = objs[k];
+		shared->avail += put;
+	}
+	free_block(cachep, objs + put, n - put, nid);
+	kmm_unlock(&l3->list_lock);
+}
+
+void kmm_slab_reap_tick(struct kmm_cpu *c)
+{
+	maybe_reap(c);
+}
+
+/*
+ * The backend's kmem_cache_free_bulk: p[0], p[1], ... while each passes
+ * slab_free's checks (kmm_bulk_check_obj) and lies on the slot's node:
+ * marked FREE and pushed on the slot's array; once the array is full the
+ * rest go to the node in one locked step (kmm_slab_free_run), onto the
+ * shared array as far as it has room (what cache_flusharray would move
+ * there, in one batch), then to their slabs.  Stops at the first object
+ * that needs more - NULL, misuse, another node, a cache with debug flags
+ * or init_on_free, a slot that cannot be entered - for the front to free
+ * it through kmem_cache_free's checks.  Returns how many were freed.
+ */
+static size_t slab_cache_free_bulk(struct kmem_cache *s, size_t size, void **p, void *caller)
+{
+	struct slab_cache *cachep = SC(s);
+	struct kmm_cpu *c = kmm_cpu_get();
+	struct kmm_bulk_check x;
+	size_t i = 0, over;
+	(void)caller;
+	if ((s->flags & SLAB_DEBUG_FLAGS) || s->init_on_free || !c || !cachep->array || !kmm_cpu_enter(c))
+		return 0;
+	struct array_cache *ac = cachep->array[c->cpu];
+	if (unlikely(!ac)) {
+		/* the slot's first use of the cache: its array first, as a
+		 * single free would make it (without one: all to the node) */
+		kmm_cpu_exit(c);
+		cpu_array_create(cachep, c);
+		if (!kmm_cpu_enter(c))
+			return 0;
+		ac = cachep->array[c->cpu];
+	}
+	if (size > UINT_MAX)
+		size = UINT_MAX;	/* free_block's count; the front calls again */
+	kmm_bulk_check_init(&x, cachep, c->nid);
+	const bool ann = ann_cache(s);
+	/* onto the slot's array while it has room */
+	if (likely(ac != NULL)) {
+		unsigned int avail = ac->avail, limit = ac->limit;
+		for (; i < size && avail < limit; i++) {
+			kmem_bufctl_t *bufctl = kmm_bulk_check_obj(&x, p[i]);
+			if (unlikely(!bufctl))
+				break;
+			if (ann)
+				kmm_ann_obj_free(p[i], s->object_size);
+			__atomic_store_n(bufctl, BUFCTL_FREE, __ATOMIC_RELAXED);
+			ac->entry[avail++] = p[i];
+		}
+		ac->avail = avail;
+	}
+	/* the rest, checked and marked, go to the node below */
+	for (over = i; i < size; i++) {
+		kmem_bufctl_t *bufctl = kmm_bulk_check_obj(&x, p[i]);
+		if (unlikely(!bufctl))
+			break;
+		if (ann)
+			kmm_ann_obj_free(p[i], s->object_size);
+		__atomic_store_n(bufctl, BUFCTL_FREE, __ATOMIC_RELAXED);
+	}
+	if (over < i)
+		kmm_slab_free_run(cachep, p + over, (unsigned int)(i - over), c->nid);
+	kmm_cpu_exit(c);
+	if (over < i)
+		maybe_reap(c);
+	return i;
+}
+
 /* ------------------------------------------------------------------ */
 /* Caches                                                              */
 /* ------------------------------------------------------------------ */
 
+/* The arrays are made on first use, from whatever context the use comes:
+ * never sleep, never dip into the reserve, never warn (no array only
+ * means the locked path). */
+#define ARRAY_GFP (GFP_NOWAIT | __GFP_NOWARN)
+
 static struct array_cache *alloc_arraycache(int nid, unsigned int entries, unsigned int batchcount)
 {
-	struct array_cache *ac = kmalloc_internal(sizeof(*ac) + entries * sizeof(void *), GFP_KERNEL, nid);
+	struct array_cache *ac = kmalloc_internal(sizeof(*ac) + entries * sizeof(void *), ARRAY_GFP, nid);
 	if (ac) {
 		ac->avail = 0;
 		ac->limit = entries;
@@ -1021,6 +1352,80 @@ static struct array_cache *alloc_arraycache(int nid, unsigned int entries, unsig
 		ac->touched = 0;
 	}
 	return ac;
+}
+
+/* Slot cpu's array of cachep as a thread other than the slot's owner reads
+ * it (drainers, kmm_check, destroy): NULL, or the array the owner
+ * published (acquire pairs with cpu_array_create's release). */
+static inline struct array_cache *slot_array(struct slab_cache *cachep, int cpu)
+{
+	return __atomic_load_n(&cachep->array[cpu], __ATOMIC_ACQUIRE);
+}
+
+/* Has another slot of c's node an array of cachep?  A hint, read without
+ * the other slots' protocol: a stale answer only makes the node's shared
+ * array one array creation earlier or later. */
+static bool node_has_other_array(struct slab_cache *cachep, const struct kmm_cpu *c)
+{
+	for (int i = 0; i < kmm.nr_cpus; i++)
+		if (i != c->cpu && kmm.cpus[i].nid == c->nid && __atomic_load_n(&cachep->array[i], __ATOMIC_RELAXED))
+			return true;
+	return false;
+}
+
+/*
+ * cpu_array_create - slot c's first use of cachep (an allocation or a
+ * free by the slot's owner): make the slot's array cache, and the node's
+ * shared array when the cache has one, the node has none yet and another
+ * slot of the node has an array (one slot alone has nobody to share with:
+ * it runs as 2.6 does on one CPU, without a shared array), and publish
+ * them.  The owner calls it outside the slot and every lock (it
+ * allocates).  The array is published inside the slot (so a nested use,
+ * a signal handler, cannot publish a second one) with a release store (so
+ * a remote drainer's acquire load sees it whole, or NULL: it starts
+ * empty).  Returns true when the slot has an array now; false when there
+ * is no memory for it or the slot is held by a drainer: the caller takes
+ * the locked path, and a later slow path tries again.  The caller reads
+ * the array again inside the slot: kmm_drain_all may free it whenever
+ * the slot is quiet (slab_drop_slot_caches).
+ */
+static bool cpu_array_create(struct slab_cache *cachep, struct kmm_cpu *c)
+{
+	struct kmem_list3 *l3 = l3_of(cachep, c->nid);
+	/* the boot's own allocations (the layers' init) take the locked
+	 * paths: a booted machine caches nothing, as after kmm_drain_all */
+	if (unlikely(!kmm.boot_done))
+		return false;
+	if (cachep->shared && node_has_other_array(cachep, c)) {
+		kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
+		bool need = !l3->shared;
+		kmm_unlock(&l3->list_lock);
+		struct array_cache *sh = need ? alloc_arraycache(c->nid, cachep->shared * cachep->batchcount, 0xbaadf00d)
+					      : NULL;
+		if (sh) {
+			kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
+			if (!l3->shared) {
+				l3->shared = sh;
+				sh = NULL;
+			}
+			kmm_unlock(&l3->list_lock);
+			kfree_internal(sh);	/* another slot of the node was first */
+		}
+	}
+	struct array_cache *ac = alloc_arraycache(c->nid, cachep->limit, cachep->batchcount);
+	if (!ac)
+		return false;
+	bool have = false;
+	if (kmm_cpu_enter(c)) {
+		if (!cachep->array[c->cpu]) {
+			__atomic_store_n(&cachep->array[c->cpu], ac, __ATOMIC_RELEASE);
+			ac = NULL;
+		}
+		have = true;
+		kmm_cpu_exit(c);
+	}
+	kfree_internal(ac);	/* not published */
+	return have;
 }
 
 /* Every array of the cache back to the slabs and freed (no other user). */
@@ -1039,21 +1444,25 @@ static void free_arrays(struct slab_cache *cachep)
 		kfree_internal(shared);
 	}
 	for (int cpu = 0; cpu < kmm.nr_cpus; cpu++) {
-		struct array_cache *ac = cachep->array[cpu];
+		struct array_cache *ac = slot_array(cachep, cpu);
 		if (!ac)
 			continue;
 		int nid = kmm.cpus[cpu].nid;
 		kmm_lock(&l3_of(cachep, nid)->list_lock, KMM_LC_SLAB_NODE);
 		free_block(cachep, ac->entry, ac->avail, nid);
 		kmm_unlock(&l3_of(cachep, nid)->list_lock);
-		cachep->array[cpu] = NULL;
+		__atomic_store_n(&cachep->array[cpu], NULL, __ATOMIC_RELAXED);
 		kfree_internal(ac);
 	}
 }
 
 /*
- * enable_cpucache: the per-slot arrays and shared arrays, sized by the
- * slot size.  The cache is not in use yet (creation, or late_init at boot).
+ * enable_cpucache: the sizes of the per-slot and shared arrays, by the
+ * slot size.  The arrays themselves are made on each slot's first use of
+ * the cache (cpu_array_create): 2.6.24 allocated every CPU's at creation,
+ * which for kmm's 64 or more slots is most of a boot's memory (26 kmalloc
+ * caches x 64 slots x ~1 KiB) for slots no thread may ever use.  The
+ * cache is not in use yet (creation, or late_init at boot).
  */
 static int enable_cpucache(struct slab_cache *cachep, struct array_cache **array)
 {
@@ -1061,31 +1470,14 @@ static int enable_cpucache(struct slab_cache *cachep, struct array_cache **array
 	unsigned int batchcount = (limit + 1) / 2;
 	unsigned int shared = (cachep->buffer_size <= PAGE_SIZE && kmm.nr_cpus > 1) ? BOOT_SHARED_FACTOR : 0;
 
-	for (int cpu = 0; cpu < kmm.nr_cpus; cpu++) {
-		array[cpu] = alloc_arraycache(kmm.cpus[cpu].nid, limit, batchcount);
-		if (!array[cpu])
-			goto fail;
-	}
-	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
-		struct kmem_list3 *l3 = l3_of(cachep, nid);
-		if (shared) {
-			l3->shared = alloc_arraycache(nid, shared * batchcount, 0xbaadf00d);
-			if (!l3->shared)
-				goto fail;
-		}
-		l3->free_limit = (unsigned int)(1 + slots_on_node(nid)) * batchcount + cachep->num;
-	}
+	for (int nid = 0; nid < kmm.nr_nodes; nid++)
+		l3_of(cachep, nid)->free_limit = (unsigned int)(1 + slots_on_node(nid)) * batchcount + cachep->num;
 	cachep->limit = limit;
 	cachep->batchcount = batchcount;
 	cachep->shared = shared;
 	cachep->array = array;
 	random_seq_create(cachep);
 	return 0;
-fail:
-	cachep->array = array;
-	free_arrays(cachep);
-	cachep->array = NULL;
-	return -KMM_ENOMEM;
 }
 
 static void init_nodelists(struct slab_cache *cachep, struct kmem_list3 *nodelists)
@@ -1275,7 +1667,7 @@ static void slab_drain_slot(struct kmm_cpu *c)
 	list_for_each_entry(s, &slab_caches, list) {
 		struct slab_cache *cachep = SC(s);
 		if (cachep->array)
-			drain_array(cachep, cachep->array[c->cpu], c->nid, true, false);
+			drain_array(cachep, slot_array(cachep, c->cpu), c->nid, true, false);
 	}
 	kmm_unlock(&slab_mutex);
 }
@@ -1307,10 +1699,66 @@ static unsigned long slab_shrink_all(void)
 	return pages;
 }
 
+/* kmm_drain_all: slot c's arrays of every cache back to the slabs and
+ * freed; c is quiet (every slot is held), and its owner reads its arrays
+ * only inside the slot, so it finds NULL next and makes a new one. */
+static void drop_slot_arrays(struct kmm_cpu *c, void *arg)
+{
+	struct kmem_cache *s;
+	(void)arg;
+	kmm_lock(&slab_mutex, KMM_LC_SLAB_MUTEX);
+	list_for_each_entry(s, &slab_caches, list) {
+		struct slab_cache *cachep = SC(s);
+		struct array_cache *ac = cachep->array ? slot_array(cachep, c->cpu) : NULL;
+		if (!ac)
+			continue;
+		drain_array(cachep, ac, c->nid, true, false);
+		__atomic_store_n(&cachep->array[c->cpu], NULL, __ATOMIC_RELAXED);
+		kfree_internal(ac);
+	}
+	kmm_unlock(&slab_mutex);
+}
+
+/* ... and every node's shared arrays (read only under list_lock). */
+static void drop_shared_arrays(void *arg)
+{
+	struct kmem_cache *s;
+	(void)arg;
+	kmm_lock(&slab_mutex, KMM_LC_SLAB_MUTEX);
+	list_for_each_entry(s, &slab_caches, list) {
+		struct slab_cache *cachep = SC(s);
+		for (int nid = 0; nid < kmm.nr_nodes; nid++) {
+			struct kmem_list3 *l3 = l3_of(cachep, nid);
+			kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
+			struct array_cache *shared = l3->shared;
+			l3->shared = NULL;
+			if (shared)
+				free_block(cachep, shared->entry, shared->avail, nid);
+			kmm_unlock(&l3->list_lock);
+			kfree_internal(shared);
+		}
+	}
+	kmm_unlock(&slab_mutex);
+}
+
+/*
+ * kmm_drain_all's first step: free the array caches themselves, so the
+ * drain gets the machine back to the boot's accounting (the arrays are
+ * made on first use, cpu_array_create, and would otherwise stay as
+ * memory no boot had).  Linux never frees them (it has no such drain);
+ * the cost is one array allocation per slot and cache used afterwards.
+ */
+static void slab_drop_slot_caches(void)
+{
+	if (slab_state != SLAB_UP)
+		return;
+	kmm_with_slots_quiet(drop_slot_arrays, drop_shared_arrays, NULL);
+}
+
 static void drain_one_cache_slot(struct kmm_cpu *c, void *arg)
 {
 	struct slab_cache *cachep = arg;
-	drain_array(cachep, cachep->array[c->cpu], c->nid, true, false);
+	drain_array(cachep, slot_array(cachep, c->cpu), c->nid, true, false);
 }
 
 /* kmem_cache_shrink: every slot's array of s, the shared arrays, every
@@ -1449,6 +1897,66 @@ static unsigned long slab_unreclaimable_pages(void)
 	return __atomic_load_n(&slab_pages_unreclaimable, __ATOMIC_RELAXED);
 }
 
+/*
+ * kmm_slab_cache_set_tag - give cache s a page tag (1..65535; 0: none) and
+ * a free mark (0: none).  Every page of its slabs carries the tag in
+ * struct page (slab_tag, next to s_mem), so a caller with a table indexed
+ * by tag learns everything it needs about an object's cache from the
+ * page's descriptor line alone; every object of s that is free (fresh in
+ * a new slab, or freed: slab_free) carries the mark in its word 1, so a
+ * caller can tell an object that may be free from a live one by reading
+ * the object alone (a hint: a use-after-free write may change it; the
+ * bufctl says exactly).  The malloc shim (src/shim/malloc.c) uses both in
+ * free's fast path.  Slabs that exist are tagged now (the slots' and the
+ * shared arrays are drained first, so that every free object is on a
+ * free chain to be marked), new ones by cache_grow.  The caller makes
+ * sure no other thread uses s meanwhile (the shim calls it while it boots)
+ * and gives distinct caches distinct tags.  Returns false (nothing done)
+ * when s is not a SLAB cache, or a free mark is asked of a cache whose
+ * free objects are not the slab layer's to write: debug flags (poison,
+ * red zones), a constructor, init_on_free, ASan / Valgrind annotations,
+ * or slots below 16 bytes.
+ */
+bool kmm_slab_cache_set_tag(struct kmem_cache *s, unsigned short tag, uintptr_t free_mark)
+{
+	if (!s || kmm_slab_ops != &kmm_slab_ops_slab)
+		return false;
+	struct slab_cache *cachep = SC(s);
+	if (free_mark && ((s->flags & SLAB_DEBUG_FLAGS) || s->ctor || s->init_on_free || ann_cache(s) ||
+			  cachep->buffer_size < 2 * sizeof(uintptr_t) || s->obj_offset))
+		return false;
+	__atomic_store_n(&cachep->page_tag, tag, __ATOMIC_RELAXED);
+	__atomic_store_n(&cachep->free_mark, free_mark, __ATOMIC_RELAXED);
+	/* (arrays are made on first use: at the shim's boot no slot has one,
+	 * and the quiet round - a heavy barrier per cache - is skipped) */
+	bool any_array = false;
+	for (int cpu = 0; cachep->array && cpu < kmm.nr_cpus && !any_array; cpu++)
+		any_array = slot_array(cachep, cpu) != NULL;
+	if (free_mark && any_array)
+		kmm_with_slots_quiet(drain_one_cache_slot, NULL, cachep);
+	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
+		struct kmem_list3 *l3 = l3_of(cachep, nid);
+		struct list_head *lists[3] = { &l3->slabs_full, &l3->slabs_partial, &l3->slabs_free };
+		kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
+		if (free_mark)
+			drain_array(cachep, l3->shared, nid, true, true);
+		for (int w = 0; w < 3; w++) {
+			struct slab *slabp;
+			list_for_each_entry(slabp, lists[w], list) {
+				struct page *page = slab_first_page(slabp);
+				for (unsigned long i = 0; i < (1UL << cachep->gfporder); i++)
+					page[i].slab_tag = tag;
+				unsigned int steps = 0;
+				for (kmem_bufctl_t idx = slabp->free; free_mark && idx < cachep->num && steps++ < cachep->num;
+				     idx = bufctl_get(slabp, idx))
+					((uintptr_t *)index_to_obj(cachep, slabp, idx))[1] = free_mark;
+			}
+		}
+		kmm_unlock(&l3->list_lock);
+	}
+	return true;
+}
+
 /* ------------------------------------------------------------------ */
 /* Check                                                               */
 /* ------------------------------------------------------------------ */
@@ -1481,7 +1989,8 @@ static int check_slab(struct slab_cache *cachep, struct slab *slabp, int nid, in
 				      which == 0 ? "full" : which == 1 ? "partial" : "free");
 	struct page *page = slab_first_page(slabp);
 	for (unsigned long i = 0; i < (1UL << cachep->gfporder); i++)
-		if (!PageSlab(page + i) || page[i].slab_cache != s || page[i].slab_mgmt != slabp)
+		if (!PageSlab(page + i) || page[i].slab_cache != s || page[i].slab_mgmt != slabp ||
+		    page[i].s_mem != slabp->s_mem || page[i].slab_tag != cachep->page_tag)
 			return kmm_check_fail("slab", "%s: page %lu of slab %p is not marked as the slab's", name, i,
 					      (void *)slabp);
 	/* the free chain: inside the slab, exactly num - inuse long */
@@ -1569,7 +2078,7 @@ static int check_node(struct slab_cache *cachep, int nid, struct slab_check_stat
 		err = check_array(cachep, l3->shared, nid, "shared", &entries);
 	for (int cpu = 0; !err && cachep->array && cpu < kmm.nr_cpus; cpu++)
 		if (kmm.cpus[cpu].nid == nid && st->quiet[cpu])
-			err = check_array(cachep, cachep->array[cpu], nid, "per-CPU", &entries);
+			err = check_array(cachep, slot_array(cachep, cpu), nid, "per-CPU", &entries);
 	if (!err && st->all_quiet && entries != free_state)
 		err = kmm_check_fail("slab", "%s: node %d: %lu objects marked free-in-array, arrays hold %lu",
 				     cachep->common.name, nid, free_state, entries);
@@ -1629,6 +2138,8 @@ static int slab_init(void)
 		for (int z = 0; z < MAX_NR_ZONES; z++)
 			total += NODE_DATA(nid)->node_zones[z].managed_pages;
 	slab_break_gfp_order = (total << PAGE_SHIFT) > SLAB_SMALL_MACHINE ? BREAK_GFP_ORDER_HI : BREAK_GFP_ORDER_LO;
+	if (kmm.cfg.slab_max_order >= 0)	/* boot: slab_max_order= [3.4+] */
+		slab_break_gfp_order = (unsigned int)kmm.cfg.slab_max_order;
 
 	slab_fill_common(&cachep->common, "kmem_cache", (unsigned int)cache_desc_size(), 0, SLAB_HWCACHE_ALIGN, NULL);
 	if (!setup_geometry(cachep))
@@ -1693,6 +2204,8 @@ static void slab_shutdown(void)
 			ClearPageSlab(page + i);
 			page[i].slab_cache = NULL;
 			page[i].slab_mgmt = NULL;
+			page[i].s_mem = NULL;	/* page 0: the reclaimable flag above (shares private) */
+			page[i].slab_tag = 0;
 		}
 		__atomic_sub_fetch(reclaimable ? &slab_pages_reclaimable : &slab_pages_unreclaimable, 1UL << order,
 				   __ATOMIC_RELAXED);
@@ -1710,6 +2223,8 @@ const struct kmm_slab_ops kmm_slab_ops_slab = {
 	.cache_alloc = slab_cache_alloc,
 	.cache_free = slab_cache_free,
 	.cache_shrink = slab_cache_shrink,
+	.cache_alloc_bulk = slab_cache_alloc_bulk,
+	.cache_free_bulk = slab_cache_free_bulk,
 	.kmalloc_max_small = slab_kmalloc_max_small,
 	.kmalloc_small = slab_kmalloc_small,
 	.kfree_small = slab_kfree_small,
@@ -1724,5 +2239,6 @@ const struct kmm_slab_ops kmm_slab_ops_slab = {
 	.unreclaimable_pages = slab_unreclaimable_pages,
 	.kmalloc_caches = true,
 	.late_init = slab_late_init,
+	.drop_slot_caches = slab_drop_slot_caches,
 	.shutdown = slab_shutdown,
 };

@@ -15,7 +15,8 @@
  *   slab_debug.c   slab_debug= letters shared by both backends: object
  *                  layout with red zones, poisoning, caller tracking, the
  *                  checks and the one-line reports.
- *   slab.c / slob.c  the backends.
+ *   slab.c / slob.c  the backends (SLOB's verification and reports in
+ *                  slob_check.c, its shared structures in slob_internal.h).
  *
  * Which backend runs is fixed at boot (slab=slab|slob); kmm_slab_ops points
  * at its ops table for the whole boot.
@@ -108,6 +109,16 @@ struct kmm_slab_ops {
 	/* obj belongs to s and is a live object (checked per slab_debug F) */
 	void (*cache_free)(struct kmem_cache *s, void *obj, void *caller);
 	int (*cache_shrink)(struct kmem_cache *s);	/* 0 when no slab is left, 1 while some hold objects */
+	/* optional batched paths (NULL: the front loops over cache_alloc /
+	 * cache_free, as Linux's SLOB does).  cache_alloc_bulk fills p[0..size)
+	 * with objects as cache_alloc would hand them out and returns how many
+	 * it got (fewer only when memory ran out: the front frees those).
+	 * cache_free_bulk frees p[0], p[1], ... while each is a live object of
+	 * s that its fast path can take, and returns how many it freed; it
+	 * never reports: the front frees the object it stopped at through
+	 * kmem_cache_free's checks (misuse reported there) and calls again */
+	size_t (*cache_alloc_bulk)(struct kmem_cache *s, gfp_t gfp, size_t size, void **p, void *caller);
+	size_t (*cache_free_bulk)(struct kmem_cache *s, size_t size, void **p, void *caller);
 	/* kmalloc sizes up to kmalloc_max_small() go to these */
 	size_t (*kmalloc_max_small)(void);
 	void *(*kmalloc_small)(size_t size, gfp_t gfp, int nid, void *caller);
@@ -132,6 +143,10 @@ struct kmm_slab_ops {
 	/* optional (NULL / false where a backend has no use for them): */
 	bool kmalloc_caches;		/* kmalloc_init creates the kmalloc-N caches (SLAB) */
 	int (*late_init)(void);		/* after kmalloc_init: per-CPU caches on; 0 or -ENOMEM */
+	/* kmm_drain_all, before shrink_all: free the per-slot caches' own
+	 * memory (SLAB's array caches, made again on the next use), so that
+	 * a drain gets back to the boot's accounting */
+	void (*drop_slot_caches)(void);
 	/* kmm_shutdown, after the front listed leaked objects: release every
 	 * cache, live objects or not.  NULL: the front calls cache_release on
 	 * each cache in chain order (newest first). */

@@ -96,8 +96,113 @@ struct slab_cache {
 	 * chains its free objects in this order from a random start
 	 * ([4.7+] CONFIG_SLAB_FREELIST_RANDOM); NULL: index order */
 	unsigned int *random_seq;
+	/* kmm_slab_cache_set_tag: copied into every slab page's slab_tag (0:
+	 * none), and written into word 1 of every object that becomes free
+	 * (0: nothing written) */
+	unsigned short page_tag;
+	uintptr_t free_mark;
 };
 
 static inline struct slab_cache *SC(struct kmem_cache *s) { return (struct slab_cache *)s; }
+
+/* The alignment every object of the SLAB cache s has (slab.c). */
+size_t kmm_slab_obj_align(const struct kmem_cache *s);
+
+/* The page tag of a cache (slab.c): see the function's comment. */
+bool kmm_slab_cache_set_tag(struct kmem_cache *s, unsigned short tag, uintptr_t free_mark);
+
+/*
+ * Batched frees (slab.c's kmem_cache_free_bulk, kmalloc_fast.h's list
+ * variant for the malloc shim): slab_free's checks for one object after
+ * another, with what they read kept in locals (registers) - the loops'
+ * stores (bufctls, arrays) would otherwise make the compiler reload it
+ * from memory every time.  For caches without debug flags (objects fill
+ * their slots: obj_offset 0).
+ */
+struct kmm_bulk_check {
+	uintptr_t base, lowmem;		/* the linear map */
+	struct page *mem_map;
+	const struct kmem_cache *s;
+	uint64_t inv;			/* inverse of the slot size's odd part, mod 2^64 */
+	unsigned int shift;		/* log2 of the slot size's power-of-two part */
+	unsigned int num;
+	unsigned long nid;		/* the node the objects must be on */
+};
+
+static inline void kmm_bulk_check_init(struct kmm_bulk_check *x, struct slab_cache *cachep, int nid)
+{
+	unsigned int shift = (unsigned int)__builtin_ctz(cachep->buffer_size);
+	uint64_t m = cachep->buffer_size >> shift, inv = m;
+	/* Newton's iteration doubles the correct low bits of the inverse of
+	 * odd m each step, from 3 (m * m = 1 mod 8) */
+	for (int step = 0; step < 5; step++)
+		inv *= 2 - m * inv;
+	x->base = (uintptr_t)kmm.page_offset;
+	x->lowmem = (uintptr_t)kmm.max_low_pfn << PAGE_SHIFT;
+	x->mem_map = kmm.mem_map;
+	x->s = &cachep->common;
+	x->inv = inv;
+	x->shift = shift;
+	x->num = cachep->num;
+	x->nid = (unsigned long)nid;
+}
+
+/* Does obj lie in the linear map (so its page descriptor exists)? */
+static inline __attribute__((always_inline)) bool kmm_bulk_check_linear(const struct kmm_bulk_check *x,
+									const void *obj)
+{
+	return (uintptr_t)obj - x->base < x->lowmem;	/* false: NULL, or not in the linear map */
+}
+
+/*
+ * kmm_bulk_check_obj for an obj that passed kmm_bulk_check_linear.
+ * kmm_bulk_check_obj: the bufctl of obj when it is an ACTIVE object
+ * boundary of a slab of the cache on the checker's node - a slab page of
+ * the cache, the object index from the page's s_mem, the state - else
+ * NULL (the caller leaves obj to slab_free, which reports what is wrong).
+ * With the slot size d = m * 2^shift (m odd) and off = obj - s_mem,
+ * off * inv(m) rotated right by shift is off / d when d divides off, and
+ * at least 2^64 / d otherwise, a negative off included (Granlund and
+ * Montgomery's divisibility test): one compare with num checks range and
+ * boundary.
+ */
+static inline __attribute__((always_inline)) kmem_bufctl_t *kmm_bulk_check_linear_obj(const struct kmm_bulk_check *x,
+										       const void *obj)
+{
+	const struct page *page = x->mem_map + (((uintptr_t)obj - x->base) >> PAGE_SHIFT);
+	unsigned long flags = page_flags_read(page);
+	if (unlikely(!(flags & (1UL << PG_slab)) || ((flags >> NODES_PGSHIFT) & NODES_MASK) != x->nid ||
+		     page->slab_cache != x->s))
+		return NULL;
+	uint64_t q = (uint64_t)((uintptr_t)obj - (uintptr_t)page->s_mem) * x->inv;
+	uint64_t idx = (q >> x->shift) | (q << (-x->shift & 63));
+	if (unlikely(idx >= x->num))
+		return NULL;
+	kmem_bufctl_t *bufctl = &slab_bufctl(page->slab_mgmt)[idx];
+	if (unlikely(__atomic_load_n(bufctl, __ATOMIC_RELAXED) != BUFCTL_ACTIVE))
+		return NULL;
+	return bufctl;
+}
+
+static inline __attribute__((always_inline)) kmem_bufctl_t *kmm_bulk_check_obj(const struct kmm_bulk_check *x,
+										const void *obj)
+{
+	return kmm_bulk_check_linear(x, obj) ? kmm_bulk_check_linear_obj(x, obj) : NULL;
+}
+
+/* slab.c, for the batched frees: n FREE objects of node nid onto its
+ * shared array as far as it has room, the rest to their slabs (takes the
+ * node's list_lock; inside the caller's slot) ... */
+void kmm_slab_free_run(struct slab_cache *cachep, void **objs, unsigned int n, int nid);
+/* ... and, after leaving the slot, the periodic reaping a slow path does */
+void kmm_slab_reap_tick(struct kmm_cpu *c);
+/* slab.c, for the batched allocations: up to want objects of node nid
+ * into buf (takes the node's list_lock; inside the caller's slot): first
+ * from the shared array, the newest, still FREE (the caller marks them
+ * ACTIVE before it leaves the slot), *from_shared of them; then from the
+ * slabs, partial ones first, already ACTIVE.  Returns how many in all
+ * (fewer than want: the node has no more free objects). */
+unsigned int kmm_slab_take_node(struct slab_cache *cachep, int nid, void **buf, unsigned int want,
+				unsigned int *from_shared);
 
 #endif /* KMM_SLAB_CLASSIC_H */

@@ -14,6 +14,15 @@
  *    ("invalid free", "wrong cache").  kmem_cache_destroy of a cache with
  *    live objects reports them ("objects remaining") and keeps the cache,
  *    as Linux does.
+ *    kmem_cache_alloc_bulk / kmem_cache_free_bulk ([4.6+]) hand a batch to
+ *    the backend's bulk op when it has one (SLAB; SLOB: a loop, as Linux's
+ *    SLOB).  Allocation is all or nothing (failslab asked once per call; a
+ *    short batch is freed again and 0 returned).  The backend's bulk free
+ *    takes objects while its fast checks pass and stops at the first that
+ *    needs more; the front frees that one through kmem_cache_free's checks
+ *    (cache_free_one: misuse reported as kmem_cache_free reports it) and
+ *    hands the rest back to the backend, so nothing is lost and nothing is
+ *    reported twice.
  *
  * 2. Data structures
  *    slab_caches: every live cache (kmalloc caches and the backend's cache
@@ -343,6 +352,27 @@ void *kmem_cache_alloc_node(struct kmem_cache *s, gfp_t gfp, int nid)
 	return cache_alloc(s, gfp, nid, kmm_caller());
 }
 
+/* kmem_cache_free's checks and dispatch for one object (not NULL) of the
+ * live cache s; fn names the public function in reports. */
+static void cache_free_one(struct kmem_cache *s, void *obj, void *caller, const char *fn)
+{
+	if (unlikely(!kmm_is_linear_addr(obj) || !PageSlab(lin_page(obj)))) {
+		if (kmm_is_linear_addr(obj) && kmm_page_is_free(lin_page(obj)))
+			kmm_error("double free", "%s(%s, %p): the memory is already free (its slab went back)", fn,
+				  s->name, obj);
+		else
+			kmm_error("invalid free", "%s(%s, %p): not a slab object", fn, s->name, obj);
+		return;
+	}
+	struct kmem_cache *owner = kmm_slab_ops->page_cache(lin_page(obj));
+	if (unlikely(owner && owner != s)) {
+		kmm_error("wrong cache", "%s: object %p freed to cache %s, belongs to %s", fn, obj, s->name,
+			  owner->name);
+		s = owner;
+	}
+	kmm_slab_ops->cache_free(s, obj, caller);
+}
+
 /**
  * kmem_cache_free - give @obj back to @s
  * @obj: from kmem_cache_alloc(@s), or NULL (nothing happens)
@@ -356,21 +386,70 @@ void kmem_cache_free(struct kmem_cache *s, void *obj)
 	void *caller = kmm_caller();
 	if (!obj || !cache_ok(s, "kmem_cache_free"))
 		return;
-	if (unlikely(!kmm_is_linear_addr(obj) || !PageSlab(lin_page(obj)))) {
-		if (kmm_is_linear_addr(obj) && kmm_page_is_free(lin_page(obj)))
-			kmm_error("double free", "kmem_cache_free(%s, %p): the memory is already free (its slab went back)",
-				  s->name, obj);
-		else
-			kmm_error("invalid free", "kmem_cache_free(%s, %p): not a slab object", s->name, obj);
+	cache_free_one(s, obj, caller, "kmem_cache_free");
+}
+
+/**
+ * kmem_cache_alloc_bulk - @size objects from @s into @p ([4.6+] API)
+ * @gfp: as for kmem_cache_alloc (__GFP_ZERO zeroes every object)
+ * @size: how many; @p: room for them
+ * SLAB takes them from the CPU slot's array cache in one copy, then from
+ * the node's shared array and slabs under one lock, growing as needed;
+ * SLOB loops, as Linux's SLOB does.  failslab= is asked once per call.
+ * Context: as kmem_cache_alloc (GFP_KERNEL may sleep).
+ * Return: @size, or 0 when not all could be had: then none is left
+ * allocated and @p's contents are undefined (as Linux's SLAB and SLUB).
+ */
+int kmem_cache_alloc_bulk(struct kmem_cache *s, gfp_t gfp, size_t size, void **p)
+{
+	void *caller = kmm_caller();
+	size_t done = 0;
+	if (!cache_ok(s, "kmem_cache_alloc_bulk") || !size || !p || size > (size_t)INT_MAX)
+		return 0;
+	if (unlikely(kmm.fault_armed) && kmm_should_fail(&kmm.failslab, gfp, 0, s->name))
+		return 0;
+	if (kmm_slab_ops->cache_alloc_bulk)
+		done = kmm_slab_ops->cache_alloc_bulk(s, gfp, size, p, caller);
+	for (; done < size; done++) {
+		p[done] = kmm_slab_ops->cache_alloc(s, gfp, -1, caller);
+		if (!p[done])
+			break;
+	}
+	if (done == size)
+		return (int)size;
+	while (done)	/* all or nothing: our own fresh objects, no report */
+		kmm_slab_ops->cache_free(s, p[--done], caller);
+	return 0;
+}
+
+/**
+ * kmem_cache_free_bulk - give the @size objects in @p back to @s ([4.6+])
+ * @p: objects from @s; NULL entries are skipped
+ * Every object is checked as kmem_cache_free checks it: misuse (an
+ * invalid or interior pointer, a double free, also of an object listed
+ * twice in @p, an object of another cache) is reported for that object,
+ * which is handled as kmem_cache_free would, and the rest are freed.
+ * SLAB pushes them on the CPU slot's array cache and hands what does not
+ * fit to the node's shared array (then to the slabs) under one lock.
+ * Context: any; never sleeps.
+ */
+void kmem_cache_free_bulk(struct kmem_cache *s, size_t size, void **p)
+{
+	void *caller = kmm_caller();
+	if (!size || !cache_ok(s, "kmem_cache_free_bulk"))
 		return;
+	while (size) {
+		size_t done = kmm_slab_ops->cache_free_bulk ? kmm_slab_ops->cache_free_bulk(s, size, p, caller) : 0;
+		p += done;
+		size -= done;
+		if (size) {
+			/* the backend's fast path stopped here: the full checks */
+			if (*p)
+				cache_free_one(s, *p, caller, "kmem_cache_free_bulk");
+			p++;
+			size--;
+		}
 	}
-	struct kmem_cache *owner = kmm_slab_ops->page_cache(lin_page(obj));
-	if (unlikely(owner && owner != s)) {
-		kmm_error("wrong cache", "kmem_cache_free: object %p freed to cache %s, belongs to %s", obj, s->name,
-			  owner->name);
-		s = owner;
-	}
-	kmm_slab_ops->cache_free(s, obj, caller);
 }
 
 /**
@@ -455,6 +534,8 @@ static void slab_layer_drain_slot(struct kmm_cpu *c)
 
 static void slab_layer_drain_all(void)
 {
+	if (kmm_slab_ops && kmm_slab_ops->drop_slot_caches)
+		kmm_slab_ops->drop_slot_caches();
 	if (kmm_slab_ops)
 		kmm_slab_ops->shrink_all();
 }

@@ -17,7 +17,10 @@
  *        takes the head's state; anything else is ALLOCATED;
  *      - a frame at or above its zone's deferred_pfn (deferred_init=on:
  *        descriptor not initialised yet) is DEFERRED, free, without
- *        reading its descriptor.
+ *        reading its descriptor; RESERVED when it lies in a boot
+ *        reservation (mem_map's own frames: their descriptors are
+ *        deferred too, machine.c).  deferred_pfn is read under the zone
+ *        lock with the chunk (it only grows, in whole chunks).
  *    kmm_zone_snapshot() copies each zone's counters; kmm_get_layout()
  *    describes the machine.
  *
@@ -118,6 +121,18 @@ static void __walk_chunk(unsigned long lo, unsigned long hi, unsigned long want_
 	}
 }
 
+/* The same for a chunk above the zone's deferred_pfn: no descriptor is
+ * read (none is initialised); the boot reservations say which frames are
+ * RESERVED, the rest are DEFERRED. */
+static void __deferred_chunk(unsigned long lo, unsigned long hi, unsigned long want_lo, unsigned long want_hi,
+			     unsigned char *out)
+{
+	for (unsigned long pfn = lo; pfn < hi; pfn++)
+		if (pfn >= want_lo && pfn < want_hi)
+			out[pfn - want_lo] = (unsigned char)(kmm_pfn_reserved(pfn) ? KMM_FRAME_RESERVED
+										     : KMM_FRAME_DEFERRED);
+}
+
 /**
  * kmm_frame_states - see kmm/snapshot.h.
  */
@@ -149,7 +164,11 @@ long kmm_frame_states(unsigned long start_pfn, unsigned long nr, unsigned char *
 				if (chunk_end > zhi)
 					chunk_end = zhi;
 				kmm_lock(&z->lock, KMM_LC_ZONE);
-				__walk_chunk(pfn, chunk_end, start_pfn, end, out);
+				unsigned long dpfn = z->deferred_pfn;	/* a multiple of SNAP_CHUNK, or zhi */
+				if (pfn >= dpfn)
+					__deferred_chunk(pfn, chunk_end, start_pfn, end, out);
+				else
+					__walk_chunk(pfn, chunk_end < dpfn ? chunk_end : dpfn, start_pfn, end, out);
 				kmm_unlock(&z->lock);
 				pfn = chunk_end;
 			}

@@ -112,6 +112,36 @@ TEST(malloc_zero_and_alignment)
 	expect_eq(malloc_usable_size(NULL), 0);
 }
 
+/* The fine size classes (malloc.c): at most 25 % slack above 128 bytes, 16
+ * bytes below, where the fast paths serve (no sanitizer annotations), and
+ * sized delete accepts every size of a fine class. */
+TEST(fine_size_classes)
+{
+	if (!shim_active())
+		skip_test("malloc is not the shim's");
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	skip_test("sanitizer builds serve kmalloc's classes only");
+#endif
+	if (getenv("KMM_OPTIONS") && strstr(getenv("KMM_OPTIONS"), "slab_debug"))
+		skip_test("slab_debug: kmalloc's classes only");
+	int found = find_operators();
+	for (size_t n = 17; n <= 8192; n += 13) {
+		void *p = malloc(n);
+		assert_nonnull(p);
+		size_t u = malloc_usable_size(p);
+		expect_ge(u, n);
+		if (n <= 128)
+			expect_lt(u, n + 16);
+		else if (u > n + n / 4 + 16)
+			expect_le(u, n + n / 4 + 16);
+		free(p);
+		if (found) {	/* sized delete of the same size: no "size mismatch" */
+			p = _Znwm(n);
+			_ZdlPvm(p, n);
+		}
+	}
+}
+
 TEST(sizes_up_to_huge)
 {
 	size_t sizes[] = { 8192, 8193, 65536, 1 << 20, (4 << 20) - 1, 4 << 20, (4 << 20) + 1, 12 << 20, 64 << 20 };
@@ -458,6 +488,16 @@ static int run_child(const char *mode, const char *opts, char *err, size_t errle
 	return st;
 }
 
+/* A thread that frees its block and exits: its per-thread cache goes back
+ * to the core at exit (the block with it). */
+static void *free_and_exit(void *arg)
+{
+	void *p = malloc(40);
+	free(p);
+	*(void **)arg = p;
+	return NULL;
+}
+
 static int child_main(const char *mode)
 {
 	char stack[32];
@@ -475,6 +515,47 @@ static int child_main(const char *mode)
 		free(p);
 		for (int i = 0; i < 100; i++)
 			free(q[i]);
+	} else if (!strcmp(mode, "flushed_double_free")) {
+		/* freed into this thread's cache, which malloc_trim gives back
+		 * to the core (the block marked as there); neighbours stay live
+		 * so the slab does */
+		void *keep[64], *p;
+		for (int i = 0; i < 32; i++)
+			keep[i] = malloc(40);
+		p = malloc(40);
+		for (int i = 32; i < 64; i++)
+			keep[i] = malloc(40);
+		free(p);
+		malloc_trim(0);
+		free(p);
+		for (int i = 0; i < 64; i++)
+			free(keep[i]);
+	} else if (!strcmp(mode, "exited_double_free")) {
+		/* freed by a thread that exited since: back in the core */
+		void *keep[64], *p = NULL;
+		pthread_t t;
+		for (int i = 0; i < 64; i++)
+			keep[i] = malloc(40);
+		if (pthread_create(&t, NULL, free_and_exit, &p) || pthread_join(t, NULL))
+			return 3;
+		free(p);
+		for (int i = 0; i < 64; i++)
+			free(keep[i]);
+	} else if (!strcmp(mode, "sized_double_free")) {
+		/* the sized fast path checks the same things */
+		if (!find_operators())
+			return 97;
+		void *p = _Znwm(40);
+		_ZdlPvm(p, 40);
+		_ZdlPvm(p, 40);
+	} else if (!strcmp(mode, "sized_flushed_double_free")) {
+		if (!find_operators())
+			return 97;
+		void *keep = _Znwm(40), *p = _Znwm(40);
+		_ZdlPvm(p, 40);
+		malloc_trim(0);
+		_ZdlPvm(p, 40);
+		_ZdlPvm(keep, 40);
 	} else if (!strcmp(mode, "large_double_free")) {
 		void *p = malloc(1 << 20);	/* kept in the large-block cache when freed */
 		free(p);
@@ -493,6 +574,17 @@ static int child_main(const char *mode)
 		p[0] = (void *)0x1234;	/* write after free over the per-thread list link */
 		void *q = malloc(40);
 		free(q);
+	} else if (!strcmp(mode, "trim_corrupt")) {
+		/* writes after free over the link of every freed object: the
+		 * batch that makes room in the full list (tc_trim) walks into
+		 * the first one */
+		static void *v[1024];
+		for (int i = 0; i < 1024; i++)
+			v[i] = malloc(40);
+		for (int i = 0; i < 1024; i++) {
+			free(v[i]);
+			((void **)v[i])[0] = (void *)0x1234;
+		}
 	} else if (!strcmp(mode, "interior_free")) {
 		char *p = malloc(64);
 		free(p + 16);
@@ -550,10 +642,15 @@ TEST(misuse_reports)
 	expect_report("invalid_free", "invalid free");
 	expect_report("double_free", "double free");
 	expect_report("late_double_free", "double free");
+	expect_report("flushed_double_free", "double free");
+	expect_report("exited_double_free", "double free");
+	expect_report("sized_double_free", "double free");
+	expect_report("sized_flushed_double_free", "double free");
 	expect_report("large_double_free", "double free");
 	expect_report("evicted_double_free", "double free");
 	expect_report("interior_free", "interior pointer");
 	expect_report("freelist_corrupt", "freelist corrupt");
+	expect_report("trim_corrupt", "freelist corrupt");
 	expect_report("invalid_realloc", "invalid realloc");
 	expect_report("size_mismatch", "size mismatch");
 	expect_report("usable_invalid", "invalid free");

@@ -357,9 +357,10 @@ TEST(fail_nth_sweep_boot)
 		failed++;
 		expect_eq(rc, -KMM_ENOMEM);
 		/* nothing left behind on the host, and the next boot works (the
-		 * sanitizers map memory of their own meanwhile) */
+		 * sanitizers map memory of their own meanwhile; so does memcheck,
+		 * whose arenas merge with each other as they grow) */
 		expect_eq(fd_count(), fds0);
-		if (!KT_SANITIZED)
+		if (!KT_SANITIZED && !getenv("KMM_TEST_VALGRIND"))
 			expect_eq(maps_count(), maps0);
 	}
 	printf("    kmm_boot: %d fault points, %d failed cleanly\n", n - 1, failed);
@@ -368,7 +369,7 @@ TEST(fail_nth_sweep_boot)
 	expect_eq(kmm_check(), 0);
 	kmm_shutdown();
 	expect_eq(fd_count(), fds0);
-	if (!KT_SANITIZED)
+	if (!KT_SANITIZED && !getenv("KMM_TEST_VALGRIND"))
 		expect_eq(maps_count(), maps0);
 }
 
