@@ -18,10 +18,11 @@
  *        kfree as the slow path;
  *      - up to KMALLOC_MAX_SIZE (4 MiB, the largest buddy block): kmalloc's
  *        large path, whole buddy blocks from the page allocator, with a
- *        bounded cache of freed blocks per order in front (32 MiB: "Large
- *        blocks kept for reuse" below);
+ *        bounded cache of freed blocks per order in front (32 MiB;
+ *        large.c);
  *      - beyond: vmalloc (frames mapped contiguously in the vmalloc
- *        window), with one header page in front of the block (section 2).
+ *        window), with one header page in front of the block (section 2;
+ *        large.c).
  *    The core is compiled into the library a second time with hidden
  *    visibility (src/shim/CMakeLists.txt): the shim's machine is private
  *    to it, and a program that links libkmm itself boots its own.
@@ -139,8 +140,6 @@
 #define SHIM_MEM_MIN (64UL << 20)
 #define SHIM_MIN_SLOTS 64
 #define SHIM_ALIGN 16			/* glibc's MALLOC_ALIGNMENT on x86-64 */
-#define SHIM_GFP (GFP_KERNEL | __GFP_NOWARN)
-#define SHIM_HUGE_MAGIC 0x6b6d6d2d68756765UL	/* "kmm-huge" */
 
 /* ------------------------------------------------------------------ */
 /* State                                                               */
@@ -275,24 +274,6 @@ static uintptr_t shim_tc_key;		/* word 1 of a listed object; odd */
 					 * shim gave back to the core */
 static pthread_key_t shim_tc_thread_key;
 static bool shim_tc_key_ok;
-
-/* The large-block cache (its theory above large_alloc). */
-#ifndef LARGE_CACHE_BYTES
-#define LARGE_CACHE_BYTES (32UL << 20)
-#endif
-#define LARGE_CACHE_PER_ORDER 64
-struct lc_block {			/* the first words of a cached block */
-	struct lc_block *older, *newer;	/* its order's list, newest at head */
-	uintptr_t key;			/* lc.key while cached */
-	unsigned long seq;		/* when it was cached (lc.seq) */
-};
-static struct {
-	pthread_mutex_t lock;
-	struct lc_block *head[MAX_PAGE_ORDER + 1], *tail[MAX_PAGE_ORDER + 1];
-	unsigned int count[MAX_PAGE_ORDER + 1];
-	unsigned long bytes, seq;
-	uintptr_t key;
-} lc = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 static void tc_thread_exit(void *arg);
 static inline bool tc_free_fast(void *p, unsigned int expect);
@@ -604,17 +585,17 @@ static uintptr_t shim_random_key(void)
 
 static void shim_atfork_prepare(void)
 {
-	pthread_mutex_lock(&lc.lock);	/* the large-block cache: a leaf, outside kmm's locks */
+	kmm_shim_large_fork(0);	/* the large-block cache's lock: a leaf, outside kmm's locks */
 	kmm_fork_prepare();
 }
 static void shim_atfork_parent(void)
 {
 	kmm_fork_parent();
-	pthread_mutex_unlock(&lc.lock);
+	kmm_shim_large_fork(1);
 }
 static void shim_atfork_child(void)
 {
-	pthread_mutex_init(&lc.lock, NULL);
+	kmm_shim_large_fork(2);
 #ifdef KMM_SHIM_TRACE
 	/* the parent's buffered records are not the child's to write */
 	shim_tracing = 0;
@@ -677,7 +658,7 @@ static void shim_boot(void)
 	}
 #endif
 	shim_tc_key = shim_random_key();
-	lc.key = shim_random_key() ^ 0x5a5a5a5a5a5a5a5aUL;
+	kmm_shim_large_init(shim_random_key() ^ 0x5a5a5a5a5a5a5a5aUL);
 	shim_build_classes(!tracing);
 	shim_fast_free = !tracing && kmm_fast_paths_ok();
 	shim_fp.page_offset = (uintptr_t)kmm.page_offset;
@@ -768,185 +749,6 @@ static size_t shim_aligned_request(size_t n, size_t align)
 	return want;
 }
 
-struct huge_hdr {
-	unsigned long magic;		/* SHIM_HUGE_MAGIC */
-	void *base;			/* what vmalloc returned */
-	size_t usable;			/* bytes from the user pointer to the end of the area */
-};
-
-/* Beyond the largest buddy block: vmalloc, a header page, the block
- * aligned to align (a power of two; <= PAGE_SIZE needs no slack). */
-static void *huge_alloc(size_t size, size_t align)
-{
-	size_t slack = align > PAGE_SIZE ? align : 0, total;
-	if (__builtin_add_overflow(size, PAGE_SIZE + slack, &total) || total > (size_t)ULONG_MAX - PAGE_SIZE)
-		return NULL;
-	total = ALIGN_UP(total, PAGE_SIZE);
-	char *base = kmm_vmalloc_caller(total, SHIM_GFP, -1, kmm_caller());
-	if (!base)
-		return NULL;
-	char *p = (char *)ALIGN_UP((uintptr_t)base + PAGE_SIZE, align > PAGE_SIZE ? align : PAGE_SIZE);
-	struct huge_hdr *h = (struct huge_hdr *)(p - PAGE_SIZE);
-	h->magic = SHIM_HUGE_MAGIC;
-	h->base = base;
-	h->usable = (size_t)(base + total - p);
-	return p;
-}
-
-/* The header of a huge block, or NULL when p is not the start of one.
- * Reads only memory the kernel page table says is mapped. */
-static struct huge_hdr *huge_lookup(const void *p)
-{
-	if (((uintptr_t)p & (PAGE_SIZE - 1)) || !is_vmalloc_addr(p) ||
-	    (uintptr_t)p - PAGE_SIZE < (uintptr_t)kmm.vmalloc_start)
-		return NULL;
-	struct huge_hdr *h = (struct huge_hdr *)((const char *)p - PAGE_SIZE);
-	if (!vmalloc_to_page(h) || h->magic != SHIM_HUGE_MAGIC)
-		return NULL;
-	return h;
-}
-
-/*
- * Large blocks kept for reuse.  A large kmalloc (8 KiB .. 4 MiB) is a buddy
- * block of its own; freed, it would merge into bigger free blocks and the
- * buddy allocator, which knows nothing of which frames the host still
- * backs, would hand out never-touched (or given back) frames next, each
- * costing a page fault per page.  So freed large blocks stay here, per
- * order, for the next request of that order, up to LARGE_CACHE_BYTES in
- * all; a block freed into a full cache evicts the oldest cached blocks
- * (least recently freed, any order), which go back to the buddy allocator,
- * whose free page reporting returns big free blocks to the host;
- * malloc_trim empties it.  A cached block is still allocated for the core
- * (PG_large_kmalloc); its first words (struct lc_block) hold its order
- * list's links, a key and its age, so a free of a cached block is found
- * ("double free") by a search of its list.  One lock (a leaf,
- * held for a few instructions; taken across fork by the atfork handlers).
- * Its state, lc, is declared with the tcache's.
- */
-
-/* Unlink b from its order's list.  lc.lock held. */
-static void lc_unlink(struct lc_block *b, unsigned int order)
-{
-	if (b->newer)
-		b->newer->older = b->older;
-	else
-		lc.head[order] = b->older;
-	if (b->older)
-		b->older->newer = b->newer;
-	else
-		lc.tail[order] = b->newer;
-	lc.count[order]--;
-	lc.bytes -= PAGE_SIZE << order;
-	b->older = b->newer = NULL;
-	b->key = 0;
-	b->seq = 0;
-}
-
-/* A cached block of this order (the newest: its frames are the most
- * likely still backed and in the CPU caches), or NULL. */
-static void *lc_get(unsigned int order)
-{
-	struct lc_block *b;
-	if (!__atomic_load_n(&lc.count[order], __ATOMIC_RELAXED))
-		return NULL;
-	pthread_mutex_lock(&lc.lock);
-	b = lc.head[order];
-	if (b)
-		lc_unlink(b, order);
-	pthread_mutex_unlock(&lc.lock);
-	return b;
-}
-
-/* The order whose oldest block is the oldest of all, or -1 (empty).
- * lc.lock held. */
-static int lc_oldest_order(void)
-{
-	int best = -1;
-	for (int o = 0; o <= MAX_PAGE_ORDER; o++)
-		if (lc.tail[o] && (best < 0 || lc.tail[o]->seq < lc.tail[best]->seq))
-			best = o;
-	return best;
-}
-
-/*
- * Keep the large block p (the head address of an order-order block).
- * Room is made by evicting the oldest blocks (of this order when the
- * order's list is full, else of any order): a cache that refused new
- * blocks once full would keep the orders nobody asks for.  The evicted
- * blocks go back to the buddy allocator.  false: p is cached already
- * (reported as a double free; *reported set), or it alone exceeds the
- * budget (the caller frees it).
- */
-static bool lc_put(void *p, unsigned int order, const char *fn, bool *reported)
-{
-	struct lc_block *b = p, *evicted = NULL;
-	unsigned long size = PAGE_SIZE << order;
-	bool kept = false;
-	*reported = false;
-	pthread_mutex_lock(&lc.lock);
-	if (b->key == lc.key) {
-		for (struct lc_block *q = lc.head[order]; q; q = q->older)
-			if (q == b) {
-				*reported = true;
-				break;
-			}
-	}
-	if (!*reported && size <= LARGE_CACHE_BYTES) {
-		while (lc.count[order] >= LARGE_CACHE_PER_ORDER || lc.bytes + size > LARGE_CACHE_BYTES) {
-			int o = lc.count[order] >= LARGE_CACHE_PER_ORDER ? (int)order : lc_oldest_order();
-			struct lc_block *old = lc.tail[o];
-			lc_unlink(old, (unsigned int)o);
-			old->older = evicted;	/* a private list, freed below */
-			evicted = old;
-		}
-		b->older = lc.head[order];
-		b->newer = NULL;
-		if (b->older)
-			b->older->newer = b;
-		else
-			lc.tail[order] = b;
-		lc.head[order] = b;
-		b->key = lc.key;
-		b->seq = ++lc.seq;
-		lc.count[order]++;
-		lc.bytes += size;
-		kept = true;
-	}
-	pthread_mutex_unlock(&lc.lock);
-	while (evicted) {
-		struct lc_block *next = evicted->older;
-		evicted->older = NULL;
-		kfree(evicted);
-		evicted = next;
-	}
-	if (*reported)
-		kmm_error("double free", "%s(%p): the %lu-byte block is already free (kept for reuse)", fn, p, size);
-	return kept;
-}
-
-/* Every cached block back to the buddy allocator (malloc_trim). */
-static void lc_drain(void)
-{
-	for (unsigned int o = 0; o <= MAX_PAGE_ORDER; o++) {
-		void *p;
-		while ((p = lc_get(o)) != NULL)
-			kfree(p);
-	}
-}
-
-/* A large kmalloc of n bytes (shim_large_min <= n <= KMALLOC_MAX_SIZE),
- * from the cache when it has that order. */
-static void *large_alloc(size_t n, gfp_t gfp)
-{
-	void *p = lc_get(kmm_get_order(n, PAGE_SHIFT));
-	if (p) {
-		if (gfp & __GFP_ZERO)
-			memset(p, 0, n);
-		return p;
-	}
-	return kmalloc(n, gfp);
-}
-
 /* A fresh object p of n bytes from kmalloc: when its class has a tcache,
  * clear word 1, where the core leaves the free mark (free's fast path
  * would send every free of it to the slow path otherwise). */
@@ -979,9 +781,9 @@ static __attribute__((noinline)) void *shim_alloc_slow(size_t size, size_t align
 			else
 				p = shim_unmark(kmalloc(kmalloc_slab(ask, 0) == kmalloc_slab(req, 0) ? ask : req, gfp), n);
 		} else if (n <= KMALLOC_MAX_SIZE) {
-			p = large_alloc(n > shim_large_min ? n : shim_large_min, gfp);
+			p = kmm_shim_large_alloc(n > shim_large_min ? n : shim_large_min, gfp);
 		} else {
-			p = huge_alloc(n, 0);
+			p = kmm_shim_huge_alloc(n, 0);
 			if (p && zero)
 				memset(p, 0, n);	/* vmalloc frames are not zeroed */
 		}
@@ -990,12 +792,12 @@ static __attribute__((noinline)) void *shim_alloc_slow(size_t size, size_t align
 		 * buddy blocks to their size */
 		size_t want = n > align ? n : align;
 		if (want > KMALLOC_MAX_SIZE) {
-			p = huge_alloc(n, align);
+			p = kmm_shim_huge_alloc(n, align);
 			if (p && zero)
 				memset(p, 0, n);
 		} else {
 			want = shim_aligned_request(n, align);
-			p = want >= shim_large_min ? large_alloc(want, gfp) : shim_unmark(kmalloc(want, gfp), want);
+			p = want >= shim_large_min ? kmm_shim_large_alloc(want, gfp) : shim_unmark(kmalloc(want, gfp), want);
 			if (p && ((uintptr_t)p & (align - 1))) {
 				/* a debug layout moved the object: whole pages */
 				kfree(p);
@@ -1328,13 +1130,13 @@ static __attribute__((noinline)) void shim_free_slow(void *p, const char *fn)
 		} else if (!page) {
 			struct page *head = compound_head(kmm_pfn_to_page(kmm_virt_to_pfn(p)));
 			bool reported;
-			if (PageLargeKmalloc(head) && page_address(head) == p && (lc_put(p, head->alloc_order, fn, &reported) || reported))
+			if (PageLargeKmalloc(head) && page_address(head) == p && (kmm_shim_large_put(p, head->alloc_order, fn, &reported) || reported))
 				return;
 		}
 		kfree(p);	/* slab objects, large blocks; misuse reported there */
 		return;
 	}
-	struct huge_hdr *h = huge_lookup(p);
+	struct huge_hdr *h = kmm_shim_huge_lookup(p);
 	if (h) {
 		void *base = h->base;
 		h->magic = 0;
@@ -1406,7 +1208,7 @@ static size_t shim_usable(const void *p, const char *category, const char *fn)
 		if (n)
 			return n;
 	} else {
-		struct huge_hdr *h = huge_lookup(p);
+		struct huge_hdr *h = kmm_shim_huge_lookup(p);
 		if (h)
 			return h->usable;
 		if (in_boot_arena(p))
@@ -1665,7 +1467,7 @@ SHIM_EXPORT int malloc_trim(size_t pad)
 	if (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) != SHIM_UP)
 		return 0;
 	tc_flush_all();		/* this thread's lists (other threads' stay theirs) */
-	lc_drain();
+	kmm_shim_large_drain();
 	kmm_drain_all();
 	return 1;
 }

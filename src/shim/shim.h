@@ -1,11 +1,18 @@
 /*
- * shim.h - what the malloc shim's files share (malloc.c, cxx.c) and the
+ * shim.h - what the malloc shim's files share (malloc.c, cxx.c, large.c) and the
  * core entry points it uses beyond the public headers (fork.c).
  */
 #ifndef KMM_SHIM_H
 #define KMM_SHIM_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include <kmm/kmm.h>
+
+#define SHIM_GFP (GFP_KERNEL | __GFP_NOWARN)	/* every request of the shim */
+#define SHIM_HUGE_MAGIC 0x6b6d6d2d68756765UL	/* "kmm-huge" */
 
 /* malloc.c: the C API's work, for the C++ operators */
 void *kmm_shim_malloc(size_t size);			/* malloc */
@@ -14,6 +21,22 @@ void kmm_shim_free(void *p);				/* free */
 /* free p, said to be a block of size bytes aligned to align (0: malloc's);
  * a size whose class is not the block's is reported "size mismatch" */
 void kmm_shim_sized_free(void *p, size_t size, size_t align, const char *fn);
+
+/* large.c: blocks beyond the size classes */
+struct huge_hdr {
+	unsigned long magic;		/* SHIM_HUGE_MAGIC */
+	void *base;			/* what vmalloc returned */
+	size_t usable;			/* bytes from the user pointer to the end of the area */
+};
+void *kmm_shim_huge_alloc(size_t size, size_t align);	/* NULL: no memory */
+struct huge_hdr *kmm_shim_huge_lookup(const void *p);	/* NULL: p starts no huge block */
+void *kmm_shim_large_alloc(size_t n, gfp_t gfp);	/* a cached block of n's order, else kmalloc */
+/* keep the freed large block p (order order); false: the caller frees it,
+ * or (*reported) it was cached already and a double free was reported */
+bool kmm_shim_large_put(void *p, unsigned int order, const char *fn, bool *reported);
+void kmm_shim_large_drain(void);			/* every cached block back (malloc_trim) */
+void kmm_shim_large_init(uintptr_t key);
+void kmm_shim_large_fork(int phase);			/* 0 prepare, 1 parent, 2 child */
 
 /* src/mm/fork.c: pthread_atfork handlers of the core */
 void kmm_fork_prepare(void);
