@@ -21,7 +21,7 @@
  *    (refill, flush, growing, misuse reports) exactly as before.  So the
  *    behaviour of the core does not change; only the common case is
  *    shorter.
- *    For the shim's per-thread lists, the batched paths of slab.c
+ *    For the shim's per-thread lists, the batched paths of slab_cpu.c
  *    (kmem_cache_alloc_bulk / kmem_cache_free_bulk) with the list walk
  *    folded into their loops:
  *      kmm_cache_alloc_list_fast: up to n objects from the slot's array
@@ -44,11 +44,11 @@
  *    - The calling thread owns a CPU slot of the booted machine (a thread
  *      without one takes the slow path, which binds one), and the slot
  *      has its array of the cache (made by the slot's first slow-path use
- *      of the cache, slab.c cpu_array_create; freed by kmm_drain_all while
- *      the slot is quiet): read inside the slot, never kept.
+ *      of the cache, slab_cpu.c cpu_array_create; freed by kmm_drain_all
+ *      while the slot is quiet): read inside the slot, never kept.
  *
- * 3. Invariants kept: those of slab.c section 3 - an object in an array
- *    cache is FREE in its bufctl, a live one ACTIVE.  The shim's own
+ * 3. Invariants kept: those of slab_check.c section 2 - an object in an
+ *    array cache is FREE in its bufctl, a live one ACTIVE.  The shim's own
  *    tcache reads two more things the slab layer keeps for it on caches
  *    it tagged (kmm_slab_cache_set_tag, slab.c): each slab page's
  *    slab_tag and s_mem in struct page (kmm_check verifies both), and
@@ -59,7 +59,7 @@
  *
  * 4. Locks: none; the slot protocol of pcp.c (busy / drain_pending, plain
  *    loads and stores).  The list variants take the node's list_lock once
- *    per batch inside the slot (slab.c kmm_slab_take_node /
+ *    per batch inside the slot (slab_cpu.c kmm_slab_take_node /
  *    kmm_slab_free_run, as cache_alloc_refill and cache_flusharray do) and
  *    mark every object they move before leaving the slot.
  */
@@ -104,9 +104,9 @@ static inline unsigned int kmm_fast_obj_index(const struct slab_cache *cachep, c
  * that cache (c is the calling thread's slot), or NULL when that needs
  * more than a pop (no array yet, array empty, a remote drain pending,
  * nested use).  The array is read inside the slot, never kept: it is made
- * on the slot's first slow-path use of the cache (slab.c cpu_array_create)
- * and kmm_drain_all frees it while the slot is quiet.  cachep passed
- * kmm_cache_fast_ok.
+ * on the slot's first slow-path use of the cache (slab_cpu.c
+ * cpu_array_create) and kmm_drain_all frees it while the slot is quiet.
+ * cachep passed kmm_cache_fast_ok.
  */
 static inline __attribute__((always_inline)) void *kmm_array_alloc_fast(struct slab_cache *cachep, struct kmm_cpu *c)
 {

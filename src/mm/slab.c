@@ -23,29 +23,17 @@
  *        destroyed when the node holds more than free_limit free objects.
  *        An object of another node goes straight back to that node's lists
  *        (kmm has no alien caches: 2.6's use_alien_caches=0 behaviour).
- *      bulk ([4.6+] kmem_cache_alloc_bulk / kmem_cache_free_bulk; Linux's
- *        SLAB looped over the single paths, kmm moves whole batches):
- *        alloc copies the newest objects of the slot's array, then under
- *        one list_lock those of the shared array and the slabs
- *        (kmm_slab_take_node), growing the node while it is empty; free
- *        checks each object as slab_free does (kmm_bulk_check_obj), pushes
- *        it on the slot's array and gives the rest to the node in one
- *        locked step (kmm_slab_free_run: the shared array as far as it has
- *        room, then free_block).  The malloc shim's tcache uses list
- *        variants of both (kmalloc_fast.h) for its refills and trims.
- *        Debug caches take the single paths object by object.
+ *      bulk ([4.6+] kmem_cache_alloc_bulk / kmem_cache_free_bulk): whole
+ *        batches through the slot's array, one list_lock per batch for
+ *        the node (slab_cpu.c section 1).
  *    A thread without a CPU slot uses the locked paths only.
- *    The arrays are made on first use, not at cache creation as 2.6.24's
- *    enable_cpucache did for every possible CPU (kmm boots 64 and more
- *    slots; most caches see a few): a slot's array of a cache when the
- *    slot's owner first allocates or frees an object of it after boot
- *    (cpu_array_create, outside the slot, GFP_NOWAIT; without memory the
- *    locked paths serve and a later slow path tries again; the slab
- *    layer's own objects - arrays, descriptors - never make one), a node's
- *    shared array when a second slot of the node makes its array (one
- *    slot alone has nobody to share with, as on a 2.6 UP kernel).
- *    kmm_drain_all frees them all again (slab_drop_slot_caches), so a
- *    drained machine holds what a booted one does.
+ *    The arrays are made on a slot's first use of a cache and freed again
+ *    by kmm_drain_all (slab_cpu.c section 1).
+ *    Files: slab.c has the slabs, the single-object paths, caches,
+ *    kmalloc and boot; slab_cpu.c the array caches (refill, flush,
+ *    lifetime, draining, reaping) and the bulk paths; slab_check.c
+ *    slab_check, slabinfo rows and the leak listing; slab_classic.h the
+ *    structures and helpers the three share.
  *
  * 2. Numbers (REFERENCE.md 6; [2.6.24] unless marked)
  *    - Off slab when the slot size >= PAGE_SIZE/8, and the descriptor
@@ -64,57 +52,25 @@
  *      8 * batchcount entries for sizes <= PAGE_SIZE with several slots
  *      (made when a second slot of the node uses the cache: section 1);
  *      free_limit = (1 + slots of the node) * batchcount + num.
- *    - Reaping (cache_reap): no timer thread in a library, so a slot's
- *      slow path reaps every REAPTIMEOUT_CPUC (2 s): an untouched array
- *      gives back (limit + 4) / 5 objects (at most half); every
- *      REAPTIMEOUT_LIST3 (4 s) a node's shared array gets the same and, if
- *      slabs_free was not used meanwhile, (free_limit + 5*num - 1) / (5*num)
- *      free slabs are destroyed.  kmm_drain_all and the shrinker free every
- *      empty slab.
+ *    - Reaping every 2 s per slot, 4 s per node: slab_cpu.c section 2.
  *    - Constructors run once per object when its slab is made; with
  *      SLAB_POISON at every allocation instead, after the poison check.
  *
- * 3. Invariants (slab_check)
- *    - A slab on slabs_full has inuse == num, on slabs_partial 0 < inuse <
- *      num, on slabs_free inuse == 0; its nodeid is its list's node; every
- *      page of it is PG_slab with slab_cache/slab_mgmt pointing at the
- *      cache and the descriptor, s_mem equal to the descriptor's (object
- *      0) and slab_tag equal to the cache's page_tag
- *      (kmm_slab_cache_set_tag); a page leaving a slab has both cleared,
- *      so no other page carries a tag.
- *    - The free chain from slab->free stays inside the slab, ends in
- *      BUFCTL_END after exactly num - inuse objects (so it has no cycle),
- *      and the other inuse bufctls hold a state: FREE (in an array cache),
- *      ACTIVE, INTERNAL or QUARANTINE.
- *    - free_objects of a node = sum of num - inuse of its slabs.
- *    - Array caches (per slot and shared) hold only FREE objects of their
- *      cache on their node, each once: the FREE bufctls of a node are
- *      exactly the objects in its arrays.
- *    - cachep->array[cpu] is NULL or that slot's array (limit and
- *      batchcount the cache's); none exists before boot_done.
- *    - With red zones or poisoning, every free object's are intact.
+ * 3. Invariants
+ *    Listed in slab_check.c (section 2), where slab_check verifies each.
  *
  * 4. Locks
  *    Fast paths: none (kmm_cpu_enter/exit, pcp.c's slot protocol).  A
  *    node's list_lock guards its lists, its slabs' free chains, its shared
  *    array and free_objects; it is taken inside the slot for refill and
  *    flush, and for the bulk paths' node step (kmm_slab_take_node,
- *    kmm_slab_free_run: once per batch).  A bulk path marks the objects it
- *    takes from or gives to an array (bufctl ACTIVE / FREE) before it
- *    leaves the slot, so that the invariant "FREE bufctls = the arrays'
- *    objects" holds whenever the slot is quiet.  Nothing allocates pages inside a slot or under list_lock:
- *    cache_grow runs outside both (a direct reclaim may drain this very
- *    slot).  Freeing an off-slab descriptor nests the descriptor cache's
+ *    kmm_slab_free_run: once per batch).  Nothing allocates pages inside
+ *    a slot or under list_lock: cache_grow runs outside both (a direct
+ *    reclaim may drain this very slot).  Freeing an off-slab descriptor nests the descriptor cache's
  *    list_lock inside the slab cache's (the descriptor is always smaller
  *    than the object, so the nesting cannot cycle).  slab_mutex (chain)
  *    ranks above list_lock.
- *    cachep->array[cpu] is written by the slot's owner inside the slot
- *    (publication, release store) and by kmm_drain_all while every slot
- *    is quiet (freeing, with slab_mutex); the owner reads it only inside
- *    the slot and never keeps it across kmm_cpu_exit, other readers
- *    (drains, kmm_check, destroy) hold the slot quiet and load it with
- *    acquire (slot_array).  A shared array is installed and freed under
- *    its node's list_lock.
+ *    The arrays' own rules (publication, freeing): slab_cpu.c section 3.
  *
  * 5. Misuse (always on: they cost a page lookup)
  *    A free checks that the pointer is an object boundary of a slab of its
@@ -138,10 +94,7 @@
 #include "slab_classic.h"
 #include "annotate.h"
 
-#define BATCHREFILL_LIMIT 16
 #define BOOT_SHARED_FACTOR 8
-#define REAPTIMEOUT_CPUC_NS (2ULL * 1000 * 1000 * 1000)
-#define REAPTIMEOUT_LIST3_NS (4ULL * 1000 * 1000 * 1000)
 #define BREAK_GFP_ORDER_HI 1
 #define BREAK_GFP_ORDER_LO 0
 #define SLAB_SMALL_MACHINE (32UL << 20)	/* up to here slabs stay order 0 */
@@ -150,73 +103,18 @@
 		       __GFP_NOWARN | __GFP_RETRY_MAYFAIL | __GFP_NOFAIL | __GFP_NORETRY | __GFP_MEMALLOC | \
 		       __GFP_NOMEMALLOC | __GFP_HARDWALL | __GFP_THISNODE | __GFP_DMA32)
 
-enum slab_state { SLAB_DOWN, SLAB_PARTIAL, SLAB_UP, SLAB_SHUTDOWN };
-static enum slab_state slab_state;
+enum slab_state slab_state;
 static unsigned int slab_break_gfp_order;
 static unsigned long slab_pages_reclaimable, slab_pages_unreclaimable;	/* atomic */
-static uint64_t slot_next_reap[NR_CPUS];	/* per slot, read and written by its owner */
 
-/* The cache of caches, static (bootstrap), with room for every slot and node. */
-static struct {
-	struct slab_cache sc;
-	struct array_cache *array[NR_CPUS];
-	struct kmem_list3 nodelists[MAX_NUMNODES];
-} cache_cache;
+/* The cache of caches (slab_classic.h). */
+struct slab_boot_cache cache_cache;
 
 /* ------------------------------------------------------------------ */
 /* Small helpers                                                       */
 /* ------------------------------------------------------------------ */
 
-static inline struct page *obj_page(const void *obj) { return kmm_pfn_to_page(kmm_virt_to_pfn(obj)); }
-static inline struct slab *obj_slab(const void *obj) { return obj_page(obj)->slab_mgmt; }
-static inline void *index_to_obj(struct slab_cache *cachep, struct slab *slabp, unsigned int idx)
-{
-	return (char *)slabp->s_mem + (size_t)idx * cachep->buffer_size + cachep->common.obj_offset;
-}
-/* reciprocal_value / reciprocal_divide [2.6.24]: ceil(2^32 / size), then a
- * multiply and a shift.  Exact for offsets that are multiples of size
- * below 2^32 (a slab is at most 4 MiB); for other offsets it may be one
- * too high, which offset_to_index corrects. */
-static inline uint32_t reciprocal_value(unsigned int size) { return (uint32_t)(((1ULL << 32) + size - 1) / size); }
-static inline unsigned int reciprocal_divide(size_t off, uint32_t r) { return (unsigned int)(((uint64_t)off * r) >> 32); }
-
-/* index of the slot holding byte `off` of the slab's object area */
-static inline unsigned int offset_to_index(struct slab_cache *cachep, size_t off)
-{
-	unsigned int idx = reciprocal_divide(off, cachep->reciprocal_buffer_size);
-	return (size_t)idx * cachep->buffer_size > off ? idx - 1 : idx;
-}
-static inline unsigned int obj_to_index(struct slab_cache *cachep, struct slab *slabp, const void *obj)
-{
-	return reciprocal_divide((size_t)((const char *)obj - cachep->common.obj_offset - (const char *)slabp->s_mem),
-				 cachep->reciprocal_buffer_size);
-}
 static inline bool off_slab(struct slab_cache *cachep) { return cachep->dflags & CFLGS_OFF_SLAB; }
-/* annotate.h hooks for this cache?  Not with red zones, poisoning or user
- * tracking: those read and write their free objects' slots themselves. */
-static inline bool ann_cache(const struct kmem_cache *s)
-{
-	/* nor the cache of caches: "invalid cache" reads a freed descriptor's magic */
-	return KMM_ANNOTATE && !(s->flags & (SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER)) &&
-	       s != &cache_cache.sc.common;
-}
-static inline struct kmem_list3 *l3_of(struct slab_cache *cachep, int nid) { return &cachep->nodelists[nid]; }
-static inline void bufctl_set(struct slab *slabp, unsigned int idx, kmem_bufctl_t v)
-{
-	__atomic_store_n(&slab_bufctl(slabp)[idx], v, __ATOMIC_RELAXED);
-}
-static inline kmem_bufctl_t bufctl_get(struct slab *slabp, unsigned int idx)
-{
-	return __atomic_load_n(&slab_bufctl(slabp)[idx], __ATOMIC_RELAXED);
-}
-
-/* Move entries down over the first n (no overlap-safe memcpy in the core). */
-static void ac_shift(struct array_cache *ac, unsigned int n)
-{
-	for (unsigned int i = 0; i + n < ac->avail; i++)
-		ac->entry[i] = ac->entry[i + n];
-	ac->avail -= n;
-}
 
 static int slots_on_node(int nid)
 {
@@ -305,15 +203,14 @@ static unsigned int cpucache_limit(size_t size)
 
 static inline void *slab_alloc(struct slab_cache *cachep, gfp_t flags, int nid, void *caller, kmem_bufctl_t state);
 static void slab_free(struct slab_cache *cachep, void *obj, void *caller, kmem_bufctl_t expect, const char *fn);
-static bool cpu_array_create(struct slab_cache *cachep, struct kmm_cpu *c);
 
-static void *kmalloc_internal(size_t size, gfp_t gfp, int nid)
+void *kmalloc_internal(size_t size, gfp_t gfp, int nid)
 {
 	struct kmem_cache *s = kmalloc_slab(size, 0);
 	return s ? slab_alloc(SC(s), gfp, nid, kmm_caller(), BUFCTL_INTERNAL) : NULL;
 }
 
-static void kfree_internal(void *obj)
+void kfree_internal(void *obj)
 {
 	if (obj)
 		slab_free(obj_page(obj)->slab_cache ? SC(obj_page(obj)->slab_cache) : NULL, obj, kmm_caller(),
@@ -351,11 +248,6 @@ static void kmem_freepages(struct slab_cache *cachep, struct page *page)
 	}
 	__atomic_sub_fetch(pages_counter(cachep), nr, __ATOMIC_RELAXED);
 	__free_pages(page, cachep->gfporder);
-}
-
-static inline struct page *slab_first_page(struct slab *slabp)
-{
-	return obj_page((char *)slabp->s_mem - slabp->colouroff);
 }
 
 /* slab_destroy: the slab's pages and (off slab) its descriptor go back.
@@ -486,7 +378,7 @@ static void cache_init_objs(struct slab_cache *cachep, struct slab *slabp)
  * reclaim).  The slab goes to the free list of the node its pages came
  * from.  Returns that node, or -1.
  */
-static int cache_grow(struct slab_cache *cachep, gfp_t flags, int nid)
+int cache_grow(struct slab_cache *cachep, gfp_t flags, int nid)
 {
 	struct page *page = kmem_getpages(cachep, flags, nid);
 	if (!page)
@@ -604,7 +496,7 @@ static struct slab *pick_slab(struct kmem_list3 *l3)
  * emptied slab is destroyed when the node holds more than free_limit free
  * objects, else it goes to slabs_free.  list_lock held.
  */
-static void free_block(struct slab_cache *cachep, void **objpp, unsigned int nr, int node)
+void free_block(struct slab_cache *cachep, void **objpp, unsigned int nr, int node)
 {
 	struct kmem_list3 *l3 = l3_of(cachep, node);
 	struct slab *last = NULL;	/* just moved to the tail of slabs_partial */
@@ -637,7 +529,7 @@ static void free_block(struct slab_cache *cachep, void **objpp, unsigned int nr,
 
 /* Free every slab on slabs_free, at most max of them; returns pages freed.
  * list_lock held. */
-static unsigned long drain_freelist(struct slab_cache *cachep, struct kmem_list3 *l3, unsigned long max)
+unsigned long drain_freelist(struct slab_cache *cachep, struct kmem_list3 *l3, unsigned long max)
 {
 	unsigned long pages = 0;
 	while (max-- && !list_empty(&l3->slabs_free)) {
@@ -650,37 +542,11 @@ static unsigned long drain_freelist(struct slab_cache *cachep, struct kmem_list3
 	return pages;
 }
 
-/* ------------------------------------------------------------------ */
-/* Array caches                                                        */
-/* ------------------------------------------------------------------ */
-
-/* Move up to max of the newest objects of from into dst (one copy, their
- * order kept); returns how many. */
-static unsigned int take_newest(struct array_cache *from, void **dst, unsigned int max)
-{
-	unsigned int nr = from->avail < max ? from->avail : max;
-	void **src = from->entry + from->avail - nr;
-	for (unsigned int i = 0; i < nr; i++)
-		dst[i] = src[i];
-	from->avail -= nr;
-	return nr;
-}
-
-/* Move up to max of the newest objects of from into to. */
-static unsigned int transfer_objects(struct array_cache *to, struct array_cache *from, unsigned int max)
-{
-	if (max > to->limit - to->avail)
-		max = to->limit - to->avail;
-	unsigned int nr = take_newest(from, to->entry + to->avail, max);
-	to->avail += nr;
-	return nr;
-}
-
 /* Up to want objects of the node's slabs into dst, partial slabs first,
  * each taken in `state`; returns how many (fewer: the node ran out).
  * list_lock held. */
-static unsigned int slabs_take_locked(struct slab_cache *cachep, struct kmem_list3 *l3, void **dst, unsigned int want,
-				      kmem_bufctl_t state)
+unsigned int slabs_take_locked(struct slab_cache *cachep, struct kmem_list3 *l3, void **dst, unsigned int want,
+			       kmem_bufctl_t state)
 {
 	unsigned int got = 0;
 	while (got < want) {
@@ -699,152 +565,6 @@ static unsigned int slabs_take_locked(struct slab_cache *cachep, struct kmem_lis
 		refile_slab(cachep, l3, slabp);
 	}
 	return got;
-}
-
-/* Set the bufctl of n objects of cachep to state. */
-static void objs_set_state(struct slab_cache *cachep, void **objs, unsigned int n, kmem_bufctl_t state)
-{
-	/* invariants in locals: the bufctl stores may alias them */
-	const uintptr_t base = (uintptr_t)kmm.page_offset;
-	struct page *const mem_map = kmm.mem_map;
-	const uint64_t recip = cachep->reciprocal_buffer_size;
-	const size_t obj_offset = cachep->common.obj_offset;
-	for (unsigned int i = 0; i < n; i++) {
-		const char *obj = objs[i];
-		/* s_mem from the page: one line for both (section 3) */
-		const struct page *page = &mem_map[((uintptr_t)obj - base) >> PAGE_SHIFT];
-		unsigned int idx = (unsigned int)(((size_t)(obj - obj_offset - (const char *)page->s_mem) * recip) >> 32);
-		__atomic_store_n(&slab_bufctl(page->slab_mgmt)[idx], state, __ATOMIC_RELAXED);
-	}
-}
-
-/*
- * cache_alloc_refill - the slot's array is empty: fill it from the shared
- * array or the node's slabs, without growing.  Inside the slot.  Returns
- * an object (FREE, popped) or NULL when the node has nothing free.
- */
-static void *cache_alloc_refill(struct slab_cache *cachep, struct array_cache *ac, int node)
-{
-	struct kmem_list3 *l3 = l3_of(cachep, node);
-	unsigned int batchcount = ac->batchcount;
-	if (!ac->touched && batchcount > BATCHREFILL_LIMIT)
-		batchcount = BATCHREFILL_LIMIT;
-
-	kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
-	if (l3->shared && transfer_objects(ac, l3->shared, batchcount))
-		l3->shared->touched = 1;
-	else
-		ac->avail += slabs_take_locked(cachep, l3, ac->entry + ac->avail, batchcount, BUFCTL_FREE);
-	kmm_unlock(&l3->list_lock);
-	if (!ac->avail)
-		return NULL;
-	ac->touched = 1;
-	return ac->entry[--ac->avail];
-}
-
-/* cache_flusharray - the slot's array is full: its oldest batchcount
- * objects go to the shared array (as many as fit) or to their slabs.
- * Inside the slot. */
-static void cache_flusharray(struct slab_cache *cachep, struct array_cache *ac, int node)
-{
-	struct kmem_list3 *l3 = l3_of(cachep, node);
-	unsigned int batchcount = ac->batchcount;
-	if (batchcount > ac->avail)
-		batchcount = ac->avail;
-	kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
-	struct array_cache *shared = l3->shared;
-	if (shared && shared->avail < shared->limit) {
-		unsigned int max = shared->limit - shared->avail;
-		if (batchcount > max)
-			batchcount = max;
-		for (unsigned int i = 0; i < batchcount; i++)
-			shared->entry[shared->avail + i] = ac->entry[i];
-		shared->avail += batchcount;
-	} else {
-		free_block(cachep, ac->entry, batchcount, node);
-	}
-	kmm_unlock(&l3->list_lock);
-	ac_shift(ac, batchcount);
-}
-
-/*
- * drain_array - give back objects of an array of node `node`: all of them
- * (force), or, reaping, nothing if it was touched (the mark is cleared)
- * and else (limit + 4) / 5, at most half.  The caller owns the array (its
- * slot, or a shared one: then list_lock is held and `locked` is true).
- */
-static void drain_array(struct slab_cache *cachep, struct array_cache *ac, int node, bool force, bool locked)
-{
-	struct kmem_list3 *l3 = l3_of(cachep, node);
-	if (!ac || !ac->avail)
-		return;
-	if (ac->touched && !force) {
-		ac->touched = 0;
-		return;
-	}
-	unsigned int tofree = ac->avail;
-	if (!force) {
-		tofree = (ac->limit + 4) / 5;
-		if (tofree > (ac->avail + 1) / 2)
-			tofree = (ac->avail + 1) / 2;
-	}
-	if (!locked)
-		kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
-	free_block(cachep, ac->entry, tofree, node);
-	if (!locked)
-		kmm_unlock(&l3->list_lock);
-	ac_shift(ac, tofree);
-}
-
-/* ------------------------------------------------------------------ */
-/* Reaping (cache_reap without a timer)                                */
-/* ------------------------------------------------------------------ */
-
-/* A node's periodic work: shared array and empty slabs.  list_lock held. */
-static void reap_node(struct slab_cache *cachep, struct kmem_list3 *l3, int node, uint64_t now)
-{
-	if (now < l3->next_reap)
-		return;
-	l3->next_reap = now + REAPTIMEOUT_LIST3_NS;
-	drain_array(cachep, l3->shared, node, false, true);
-	if (l3->free_touched) {
-		l3->free_touched = 0;
-	} else {
-		unsigned long per = 5UL * cachep->num;
-		drain_freelist(cachep, l3, (l3->free_limit + per - 1) / per);
-	}
-}
-
-/* cache_reap for slot c: every cache's array of c, and c's node.  Skipped
- * when the chain is busy, as Linux skips a round.  Outside the slot. */
-static void cache_reap(struct kmm_cpu *c, uint64_t now)
-{
-	struct kmem_cache *s;
-	if (!kmm_trylock(&slab_mutex, KMM_LC_SLAB_MUTEX))
-		return;
-	list_for_each_entry(s, &slab_caches, list) {
-		struct slab_cache *cachep = SC(s);
-		if (cachep->array && kmm_cpu_enter(c)) {
-			drain_array(cachep, cachep->array[c->cpu], c->nid, false, false);
-			kmm_cpu_exit(c);
-		}
-		struct kmem_list3 *l3 = l3_of(cachep, c->nid);
-		kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
-		reap_node(cachep, l3, c->nid, now);
-		kmm_unlock(&l3->list_lock);
-	}
-	kmm_unlock(&slab_mutex);
-}
-
-/* From a slow path, outside the slot: reap when this slot's 2 s are up. */
-static void maybe_reap(struct kmm_cpu *c)
-{
-	uint64_t now = kmm_plat_now_ns();
-	if (now < slot_next_reap[c->cpu])
-		return;
-	/* stagger the slots, as Linux staggers its per-CPU timers */
-	slot_next_reap[c->cpu] = now + REAPTIMEOUT_CPUC_NS + (uint64_t)c->cpu * 1000 * 1000;
-	cache_reap(c, now);
 }
 
 /* ------------------------------------------------------------------ */
@@ -871,13 +591,6 @@ static void *take_one_locked(struct slab_cache *cachep, int nid, kmem_bufctl_t s
 	}
 	kmm_unlock(&l3->list_lock);
 	return obj;
-}
-
-/* First try at growing on a node: no direct reclaim and no other node, so
- * a full node is left for fallback_alloc rather than reclaimed. */
-static gfp_t thisnode_flags(gfp_t flags)
-{
-	return (flags & ~(__GFP_DIRECT_RECLAIM | __GFP_NOFAIL)) | __GFP_THISNODE | __GFP_NOWARN | __GFP_NORETRY;
 }
 
 /*
@@ -1021,102 +734,6 @@ static inline void *slab_alloc(struct slab_cache *cachep, gfp_t flags, int nid, 
 	return slab_alloc_slow(cachep, flags, nid, caller, state);
 }
 
-/* kmm_slab_take_node (slab_classic.h): a batched allocation's objects
- * from the node, under one lock. */
-unsigned int kmm_slab_take_node(struct slab_cache *cachep, int nid, void **buf, unsigned int want,
-				unsigned int *from_shared)
-{
-	struct kmem_list3 *l3 = l3_of(cachep, nid);
-	unsigned int got = 0;
-	kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
-	if (l3->shared) {
-		got = take_newest(l3->shared, buf, want);
-		if (got)
-			l3->shared->touched = 1;
-	}
-	*from_shared = got;
-	if (got < want)
-		got += slabs_take_locked(cachep, l3, buf + got, want - got, BUFCTL_ACTIVE);
-	kmm_unlock(&l3->list_lock);
-	return got;
-}
-
-/*
- * slab_alloc_bulk_local - up to size objects of cachep into p, ACTIVE,
- * from the slot's node: the slot's array (newest, one copy), then under
- * one lock the shared array (one copy) and the slabs, growing the node
- * (outside the slot) while it is empty.  A slot without an array of the
- * cache yet makes it first (cpu_array_create), as a single allocation
- * would; if it cannot, the node serves directly.
- * Returns how many; fewer when the slot cannot be entered or the node has
- * no memory left: the caller takes the single-object path for the rest
- * (it falls back on other nodes).
- * The cache has no red zone, poison or user tracking.
- */
-static size_t slab_alloc_bulk_local(struct slab_cache *cachep, gfp_t flags, size_t size, void **p)
-{
-	struct kmm_cpu *c = kmm_cpu_get();
-	size_t done = 0;
-	bool made = false;
-	if (!c || !cachep->array)
-		return 0;
-	while (done < size && kmm_cpu_enter(c)) {
-		struct array_cache *ac = cachep->array[c->cpu];
-		if (unlikely(!ac) && !made) {
-			/* the slot's first use of the cache: its array (and the
-			 * node's shared one when another slot has an array), made
-			 * outside the slot; without one the node serves directly */
-			kmm_cpu_exit(c);
-			cpu_array_create(cachep, c);
-			made = true;
-			continue;
-		}
-		unsigned int want = size - done > UINT_MAX ? UINT_MAX : (unsigned int)(size - done);
-		void **dst = p + done;
-		unsigned int got = ac ? take_newest(ac, dst, want) : 0, from_slabs = 0;
-		bool slow = got < want;
-		if (got)
-			ac->touched = 1;
-		if (slow) {
-			unsigned int from_shared;
-			from_slabs = kmm_slab_take_node(cachep, c->nid, dst + got, want - got, &from_shared);
-			from_slabs -= from_shared;
-			got += from_shared;
-		}
-		/* the arrays' objects were FREE; the slabs' are ACTIVE already */
-		objs_set_state(cachep, dst, got, BUFCTL_ACTIVE);
-		kmm_cpu_exit(c);
-		done += got + from_slabs;
-		if (slow)
-			maybe_reap(c);
-		if (done < size && got + from_slabs < want &&
-		    cache_grow(cachep, thisnode_flags(flags), c->nid) < 0)
-			break;	/* the node is full: fallback_alloc's business */
-	}
-	return done;
-}
-
-/* The backend's kmem_cache_alloc_bulk: as many as the local node gives in
- * batches (caches without red zone, poison or user tracking), each handled
- * as slab_alloc hands out an object; the front loops for the rest. */
-static size_t slab_cache_alloc_bulk(struct kmem_cache *s, gfp_t flags, size_t size, void **p, void *caller)
-{
-	(void)caller;
-	if (s->flags & (SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER))
-		return 0;
-	size_t done = slab_alloc_bulk_local(SC(s), flags, size, p);
-	bool zero = (flags & __GFP_ZERO) || s->init_on_alloc;
-	if (ann_cache(s) || zero) {
-		for (size_t i = 0; i < done; i++) {
-			if (ann_cache(s))
-				kmm_ann_obj_alloc(p[i], s->object_size, s->ctor != NULL);
-			if (zero)
-				kmm_memset(p[i], 0, s->object_size);
-		}
-	}
-	return done;
-}
-
 /* ------------------------------------------------------------------ */
 /* Freeing                                                             */
 /* ------------------------------------------------------------------ */
@@ -1242,219 +859,9 @@ static void slab_free(struct slab_cache *cachep, void *obj, void *caller, kmem_b
 	kmm_unlock(&l3->list_lock);
 }
 
-/* kmm_slab_free_run (slab_classic.h): what a batched free could not push
- * on the slot's array, in one locked step. */
-void kmm_slab_free_run(struct slab_cache *cachep, void **objs, unsigned int n, int nid)
-{
-	struct kmem_list3 *l3 = l3_of(cachep, nid);
-	struct array_cache *shared;
-	unsigned int put = 0;
-	kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
-	shared = l3->shared;
-	if (shared) {
-		put = shared->limit - shared->avail;
-		if (put > n)
-			put = n;
-		for (unsigned int k = 0; k < put; k++)
-			shared->entry[shared->avail + k] = objs[k];
-		shared->avail += put;
-	}
-	free_block(cachep, objs + put, n - put, nid);
-	kmm_unlock(&l3->list_lock);
-}
-
-void kmm_slab_reap_tick(struct kmm_cpu *c)
-{
-	maybe_reap(c);
-}
-
-/*
- * The backend's kmem_cache_free_bulk: p[0], p[1], ... while each passes
- * slab_free's checks (kmm_bulk_check_obj) and lies on the slot's node:
- * marked FREE and pushed on the slot's array; once the array is full the
- * rest go to the node in one locked step (kmm_slab_free_run), onto the
- * shared array as far as it has room (what cache_flusharray would move
- * there, in one batch), then to their slabs.  Stops at the first object
- * that needs more - NULL, misuse, another node, a cache with debug flags
- * or init_on_free, a slot that cannot be entered - for the front to free
- * it through kmem_cache_free's checks.  Returns how many were freed.
- */
-static size_t slab_cache_free_bulk(struct kmem_cache *s, size_t size, void **p, void *caller)
-{
-	struct slab_cache *cachep = SC(s);
-	struct kmm_cpu *c = kmm_cpu_get();
-	struct kmm_bulk_check x;
-	size_t i = 0, over;
-	(void)caller;
-	if ((s->flags & SLAB_DEBUG_FLAGS) || s->init_on_free || !c || !cachep->array || !kmm_cpu_enter(c))
-		return 0;
-	struct array_cache *ac = cachep->array[c->cpu];
-	if (unlikely(!ac)) {
-		/* the slot's first use of the cache: its array first, as a
-		 * single free would make it (without one: all to the node) */
-		kmm_cpu_exit(c);
-		cpu_array_create(cachep, c);
-		if (!kmm_cpu_enter(c))
-			return 0;
-		ac = cachep->array[c->cpu];
-	}
-	if (size > UINT_MAX)
-		size = UINT_MAX;	/* free_block's count; the front calls again */
-	kmm_bulk_check_init(&x, cachep, c->nid);
-	const bool ann = ann_cache(s);
-	/* onto the slot's array while it has room */
-	if (likely(ac != NULL)) {
-		unsigned int avail = ac->avail, limit = ac->limit;
-		for (; i < size && avail < limit; i++) {
-			kmem_bufctl_t *bufctl = kmm_bulk_check_obj(&x, p[i]);
-			if (unlikely(!bufctl))
-				break;
-			if (ann)
-				kmm_ann_obj_free(p[i], s->object_size);
-			__atomic_store_n(bufctl, BUFCTL_FREE, __ATOMIC_RELAXED);
-			ac->entry[avail++] = p[i];
-		}
-		ac->avail = avail;
-	}
-	/* the rest, checked and marked, go to the node below */
-	for (over = i; i < size; i++) {
-		kmem_bufctl_t *bufctl = kmm_bulk_check_obj(&x, p[i]);
-		if (unlikely(!bufctl))
-			break;
-		if (ann)
-			kmm_ann_obj_free(p[i], s->object_size);
-		__atomic_store_n(bufctl, BUFCTL_FREE, __ATOMIC_RELAXED);
-	}
-	if (over < i)
-		kmm_slab_free_run(cachep, p + over, (unsigned int)(i - over), c->nid);
-	kmm_cpu_exit(c);
-	if (over < i)
-		maybe_reap(c);
-	return i;
-}
-
 /* ------------------------------------------------------------------ */
 /* Caches                                                              */
 /* ------------------------------------------------------------------ */
-
-/* The arrays are made on first use, from whatever context the use comes:
- * never sleep, never dip into the reserve, never warn (no array only
- * means the locked path). */
-#define ARRAY_GFP (GFP_NOWAIT | __GFP_NOWARN)
-
-static struct array_cache *alloc_arraycache(int nid, unsigned int entries, unsigned int batchcount)
-{
-	struct array_cache *ac = kmalloc_internal(sizeof(*ac) + entries * sizeof(void *), ARRAY_GFP, nid);
-	if (ac) {
-		ac->avail = 0;
-		ac->limit = entries;
-		ac->batchcount = batchcount;
-		ac->touched = 0;
-	}
-	return ac;
-}
-
-/* Slot cpu's array of cachep as a thread other than the slot's owner reads
- * it (drainers, kmm_check, destroy): NULL, or the array the owner
- * published (acquire pairs with cpu_array_create's release). */
-static inline struct array_cache *slot_array(struct slab_cache *cachep, int cpu)
-{
-	return __atomic_load_n(&cachep->array[cpu], __ATOMIC_ACQUIRE);
-}
-
-/* Has another slot of c's node an array of cachep?  A hint, read without
- * the other slots' protocol: a stale answer only makes the node's shared
- * array one array creation earlier or later. */
-static bool node_has_other_array(struct slab_cache *cachep, const struct kmm_cpu *c)
-{
-	for (int i = 0; i < kmm.nr_cpus; i++)
-		if (i != c->cpu && kmm.cpus[i].nid == c->nid && __atomic_load_n(&cachep->array[i], __ATOMIC_RELAXED))
-			return true;
-	return false;
-}
-
-/*
- * cpu_array_create - slot c's first use of cachep (an allocation or a
- * free by the slot's owner): make the slot's array cache, and the node's
- * shared array when the cache has one, the node has none yet and another
- * slot of the node has an array (one slot alone has nobody to share with:
- * it runs as 2.6 does on one CPU, without a shared array), and publish
- * them.  The owner calls it outside the slot and every lock (it
- * allocates).  The array is published inside the slot (so a nested use,
- * a signal handler, cannot publish a second one) with a release store (so
- * a remote drainer's acquire load sees it whole, or NULL: it starts
- * empty).  Returns true when the slot has an array now; false when there
- * is no memory for it or the slot is held by a drainer: the caller takes
- * the locked path, and a later slow path tries again.  The caller reads
- * the array again inside the slot: kmm_drain_all may free it whenever
- * the slot is quiet (slab_drop_slot_caches).
- */
-static bool cpu_array_create(struct slab_cache *cachep, struct kmm_cpu *c)
-{
-	struct kmem_list3 *l3 = l3_of(cachep, c->nid);
-	/* the boot's own allocations (the layers' init) take the locked
-	 * paths: a booted machine caches nothing, as after kmm_drain_all */
-	if (unlikely(!kmm.boot_done))
-		return false;
-	if (cachep->shared && node_has_other_array(cachep, c)) {
-		kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
-		bool need = !l3->shared;
-		kmm_unlock(&l3->list_lock);
-		struct array_cache *sh = need ? alloc_arraycache(c->nid, cachep->shared * cachep->batchcount, 0xbaadf00d)
-					      : NULL;
-		if (sh) {
-			kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
-			if (!l3->shared) {
-				l3->shared = sh;
-				sh = NULL;
-			}
-			kmm_unlock(&l3->list_lock);
-			kfree_internal(sh);	/* another slot of the node was first */
-		}
-	}
-	struct array_cache *ac = alloc_arraycache(c->nid, cachep->limit, cachep->batchcount);
-	if (!ac)
-		return false;
-	bool have = false;
-	if (kmm_cpu_enter(c)) {
-		if (!cachep->array[c->cpu]) {
-			__atomic_store_n(&cachep->array[c->cpu], ac, __ATOMIC_RELEASE);
-			ac = NULL;
-		}
-		have = true;
-		kmm_cpu_exit(c);
-	}
-	kfree_internal(ac);	/* not published */
-	return have;
-}
-
-/* Every array of the cache back to the slabs and freed (no other user). */
-static void free_arrays(struct slab_cache *cachep)
-{
-	if (!cachep->array)
-		return;
-	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
-		struct kmem_list3 *l3 = l3_of(cachep, nid);
-		kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
-		struct array_cache *shared = l3->shared;
-		l3->shared = NULL;
-		if (shared)
-			free_block(cachep, shared->entry, shared->avail, nid);
-		kmm_unlock(&l3->list_lock);
-		kfree_internal(shared);
-	}
-	for (int cpu = 0; cpu < kmm.nr_cpus; cpu++) {
-		struct array_cache *ac = slot_array(cachep, cpu);
-		if (!ac)
-			continue;
-		int nid = kmm.cpus[cpu].nid;
-		kmm_lock(&l3_of(cachep, nid)->list_lock, KMM_LC_SLAB_NODE);
-		free_block(cachep, ac->entry, ac->avail, nid);
-		kmm_unlock(&l3_of(cachep, nid)->list_lock);
-		__atomic_store_n(&cachep->array[cpu], NULL, __ATOMIC_RELAXED);
-		kfree_internal(ac);
-	}
-}
 
 /*
  * enable_cpucache: the sizes of the per-slot and shared arrays, by the
@@ -1615,33 +1022,6 @@ static void slab_cache_release(struct kmem_cache *s)
 		kfree_internal(cachep);
 }
 
-/* Objects of s in state ACTIVE (user objects), listing up to max. */
-static unsigned long slab_cache_live(struct kmem_cache *s, void (*list_fn)(struct kmem_cache *, void *, void *),
-				     void *arg, unsigned long max)
-{
-	struct slab_cache *cachep = SC(s);
-	unsigned long live = 0;
-	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
-		struct kmem_list3 *l3 = l3_of(cachep, nid);
-		struct list_head *lists[2] = { &l3->slabs_full, &l3->slabs_partial };
-		struct slab *slabp;
-		kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
-		for (int i = 0; i < 2; i++) {
-			list_for_each_entry(slabp, lists[i], list) {
-				for (unsigned int idx = 0; idx < cachep->num; idx++) {
-					if (bufctl_get(slabp, idx) != BUFCTL_ACTIVE)
-						continue;
-					if (list_fn && live < max)
-						list_fn(s, index_to_obj(cachep, slabp, idx), arg);
-					live++;
-				}
-			}
-		}
-		kmm_unlock(&l3->list_lock);
-	}
-	return live;
-}
-
 static void *slab_cache_alloc(struct kmem_cache *s, gfp_t gfp, int nid, void *caller)
 {
 	return slab_alloc(SC(s), gfp, nid, caller, BUFCTL_ACTIVE);
@@ -1655,22 +1035,6 @@ static void slab_cache_free(struct kmem_cache *s, void *obj, void *caller)
 /* ------------------------------------------------------------------ */
 /* Draining and shrinking                                              */
 /* ------------------------------------------------------------------ */
-
-/* drain_slot: slot c's arrays of every cache back to the slabs.  The
- * slot is quiet (its owner is outside every fast path). */
-static void slab_drain_slot(struct kmm_cpu *c)
-{
-	struct kmem_cache *s;
-	if (slab_state < SLAB_UP || slab_state == SLAB_SHUTDOWN)
-		return;
-	kmm_lock(&slab_mutex, KMM_LC_SLAB_MUTEX);
-	list_for_each_entry(s, &slab_caches, list) {
-		struct slab_cache *cachep = SC(s);
-		if (cachep->array)
-			drain_array(cachep, slot_array(cachep, c->cpu), c->nid, true, false);
-	}
-	kmm_unlock(&slab_mutex);
-}
 
 /* Shared arrays and empty slabs of one cache back; returns pages freed. */
 static unsigned long shrink_cache(struct slab_cache *cachep)
@@ -1697,62 +1061,6 @@ static unsigned long slab_shrink_all(void)
 		pages += shrink_cache(SC(s));
 	kmm_unlock(&slab_mutex);
 	return pages;
-}
-
-/* kmm_drain_all: slot c's arrays of every cache back to the slabs and
- * freed; c is quiet (every slot is held), and its owner reads its arrays
- * only inside the slot, so it finds NULL next and makes a new one. */
-static void drop_slot_arrays(struct kmm_cpu *c, void *arg)
-{
-	struct kmem_cache *s;
-	(void)arg;
-	kmm_lock(&slab_mutex, KMM_LC_SLAB_MUTEX);
-	list_for_each_entry(s, &slab_caches, list) {
-		struct slab_cache *cachep = SC(s);
-		struct array_cache *ac = cachep->array ? slot_array(cachep, c->cpu) : NULL;
-		if (!ac)
-			continue;
-		drain_array(cachep, ac, c->nid, true, false);
-		__atomic_store_n(&cachep->array[c->cpu], NULL, __ATOMIC_RELAXED);
-		kfree_internal(ac);
-	}
-	kmm_unlock(&slab_mutex);
-}
-
-/* ... and every node's shared arrays (read only under list_lock). */
-static void drop_shared_arrays(void *arg)
-{
-	struct kmem_cache *s;
-	(void)arg;
-	kmm_lock(&slab_mutex, KMM_LC_SLAB_MUTEX);
-	list_for_each_entry(s, &slab_caches, list) {
-		struct slab_cache *cachep = SC(s);
-		for (int nid = 0; nid < kmm.nr_nodes; nid++) {
-			struct kmem_list3 *l3 = l3_of(cachep, nid);
-			kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
-			struct array_cache *shared = l3->shared;
-			l3->shared = NULL;
-			if (shared)
-				free_block(cachep, shared->entry, shared->avail, nid);
-			kmm_unlock(&l3->list_lock);
-			kfree_internal(shared);
-		}
-	}
-	kmm_unlock(&slab_mutex);
-}
-
-/*
- * kmm_drain_all's first step: free the array caches themselves, so the
- * drain gets the machine back to the boot's accounting (the arrays are
- * made on first use, cpu_array_create, and would otherwise stay as
- * memory no boot had).  Linux never frees them (it has no such drain);
- * the cost is one array allocation per slot and cache used afterwards.
- */
-static void slab_drop_slot_caches(void)
-{
-	if (slab_state != SLAB_UP)
-		return;
-	kmm_with_slots_quiet(drop_slot_arrays, drop_shared_arrays, NULL);
 }
 
 static void drain_one_cache_slot(struct kmm_cpu *c, void *arg)
@@ -1832,60 +1140,8 @@ static bool slab_object_live(struct page *page, const void *p)
 }
 
 /* ------------------------------------------------------------------ */
-/* slabinfo, meminfo                                                   */
+/* meminfo, page tags                                                  */
 /* ------------------------------------------------------------------ */
-
-static void slabinfo_row(struct slab_cache *cachep, char *buf, size_t len)
-{
-	unsigned long active_objs = 0, num_slabs = 0, active_slabs = 0, shared_avail = 0;
-	for (int nid = 0; nid < kmm.nr_nodes; nid++) {
-		struct kmem_list3 *l3 = l3_of(cachep, nid);
-		struct slab *slabp;
-		kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
-		list_for_each_entry(slabp, &l3->slabs_full, list) {
-			active_objs += cachep->num;
-			active_slabs++;
-		}
-		list_for_each_entry(slabp, &l3->slabs_partial, list) {
-			active_objs += slabp->inuse;
-			active_slabs++;
-		}
-		list_for_each_entry(slabp, &l3->slabs_free, list)
-			num_slabs++;
-		if (l3->shared)
-			shared_avail += l3->shared->avail;
-		kmm_unlock(&l3->list_lock);
-	}
-	num_slabs += active_slabs;
-	kmm_snprintf(buf, len, "%-17s %6lu %6lu %6u %4u %4d : tunables %4u %4u %4u : slabdata %6lu %6lu %6lu\n",
-		     cachep->common.name, active_objs, num_slabs * cachep->num, cachep->buffer_size, cachep->num,
-		     1 << cachep->gfporder, cachep->limit, cachep->batchcount, cachep->shared, active_slabs,
-		     num_slabs, shared_avail);
-}
-
-/* Rows in chain order; each is formatted under slab_mutex and emitted
- * after it is dropped (emit may call back into kmm). */
-static void slab_slabinfo(struct kmm_textbuf *tb)
-{
-	char row[192];
-	for (unsigned int i = 0;; i++) {
-		struct kmem_cache *s;
-		unsigned int k = 0;
-		bool found = false;
-		kmm_lock(&slab_mutex, KMM_LC_SLAB_MUTEX);
-		list_for_each_entry(s, &slab_caches, list) {
-			if (k++ == i) {
-				slabinfo_row(SC(s), row, sizeof(row));
-				found = true;
-				break;
-			}
-		}
-		kmm_unlock(&slab_mutex);
-		if (!found)
-			break;
-		kmm_tb_printf(tb, "%s", row);
-	}
-}
 
 static unsigned long slab_reclaimable_pages(void)
 {
@@ -1955,170 +1211,6 @@ bool kmm_slab_cache_set_tag(struct kmem_cache *s, unsigned short tag, uintptr_t 
 		kmm_unlock(&l3->list_lock);
 	}
 	return true;
-}
-
-/* ------------------------------------------------------------------ */
-/* Check                                                               */
-/* ------------------------------------------------------------------ */
-
-struct slab_check_state {
-	bool quiet[NR_CPUS];
-	bool all_quiet;
-	int err;
-};
-
-static void mark_quiet(struct kmm_cpu *c, void *arg)
-{
-	struct slab_check_state *st = arg;
-	st->quiet[c->cpu] = true;
-}
-
-/* One slab of node nid found on list `which` (0 full, 1 partial, 2 free). */
-static int check_slab(struct slab_cache *cachep, struct slab *slabp, int nid, int which, unsigned long *free_state)
-{
-	const char *name = cachep->common.name;
-	struct kmem_cache *s = &cachep->common;
-	if (slabp->nodeid != nid)
-		return kmm_check_fail("slab", "%s: slab %p on node %d's lists says node %u", name, (void *)slabp, nid,
-				      slabp->nodeid);
-	bool bad_list = which == 0 ? slabp->inuse != cachep->num
-				   : which == 1 ? (slabp->inuse == 0 || slabp->inuse >= cachep->num) : slabp->inuse != 0;
-	if (bad_list)
-		return kmm_check_fail("slab", "%s: slab %p with %u of %u objects in use is on slabs_%s", name,
-				      (void *)slabp, slabp->inuse, cachep->num,
-				      which == 0 ? "full" : which == 1 ? "partial" : "free");
-	struct page *page = slab_first_page(slabp);
-	for (unsigned long i = 0; i < (1UL << cachep->gfporder); i++)
-		if (!PageSlab(page + i) || page[i].slab_cache != s || page[i].slab_mgmt != slabp ||
-		    page[i].s_mem != slabp->s_mem || page[i].slab_tag != cachep->page_tag)
-			return kmm_check_fail("slab", "%s: page %lu of slab %p is not marked as the slab's", name, i,
-					      (void *)slabp);
-	/* the free chain: inside the slab, exactly num - inuse long */
-	unsigned int steps = 0;
-	for (kmem_bufctl_t idx = slabp->free; idx != BUFCTL_END; idx = bufctl_get(slabp, idx)) {
-		if (idx >= cachep->num || ++steps > cachep->num - slabp->inuse)
-			return kmm_check_fail("slab", "%s: freelist corrupt in slab %p: chain leaves the slab or loops",
-					      name, (void *)slabp);
-	}
-	if (steps != cachep->num - slabp->inuse)
-		return kmm_check_fail("slab", "%s: slab %p: %u objects on the free chain, %u expected", name,
-				      (void *)slabp, steps, cachep->num - slabp->inuse);
-	unsigned int taken = 0;
-	int err = 0;
-	for (unsigned int idx = 0; idx < cachep->num; idx++) {
-		kmem_bufctl_t v = bufctl_get(slabp, idx);
-		if (bufctl_is_taken(v)) {
-			taken++;
-			if (v == BUFCTL_FREE)
-				(*free_state)++;
-		} else if (v >= cachep->num && v != BUFCTL_END) {
-			return kmm_check_fail("slab", "%s: slab %p object %u has bufctl %#x", name, (void *)slabp, idx, v);
-		}
-		bool is_free = !bufctl_is_taken(v) || v == BUFCTL_FREE;
-		if (is_free && (s->flags & (SLAB_RED_ZONE | SLAB_POISON)) && !err)
-			err = slab_debug_check_free(s, obj_to_slot(s, index_to_obj(cachep, slabp, idx)));
-	}
-	if (taken != slabp->inuse)
-		return kmm_check_fail("slab", "%s: slab %p: inuse %u but %u objects off the free chain", name,
-				      (void *)slabp, slabp->inuse, taken);
-	return err;
-}
-
-/* An array cache of node nid: FREE objects of this cache, on this node. */
-static int check_array(struct slab_cache *cachep, struct array_cache *ac, int nid, const char *what,
-		       unsigned long *entries)
-{
-	const char *name = cachep->common.name;
-	if (!ac)
-		return 0;
-	if (ac->avail > ac->limit)
-		return kmm_check_fail("slab", "%s: %s array holds %u of %u", name, what, ac->avail, ac->limit);
-	for (unsigned int i = 0; i < ac->avail; i++) {
-		void *obj = ac->entry[i];
-		if (!kmm_is_linear_addr(obj) || !PageSlab(obj_page(obj)) || obj_page(obj)->slab_cache != &cachep->common)
-			return kmm_check_fail("slab", "%s: %s array entry %u (%p) is not an object of the cache", name,
-					      what, i, obj);
-		struct slab *slabp = obj_slab(obj);
-		size_t off = (size_t)((char *)obj - (char *)slabp->s_mem);
-		unsigned int idx = offset_to_index(cachep, off);
-		if (slabp->nodeid != nid || (char *)obj < (char *)slabp->s_mem ||
-		    off >= (size_t)cachep->num * cachep->buffer_size ||
-		    off - (size_t)idx * cachep->buffer_size != cachep->common.obj_offset ||
-		    bufctl_get(slabp, idx) != BUFCTL_FREE)
-			return kmm_check_fail("slab", "%s: %s array entry %u (%p) is not a free object of node %d", name,
-					      what, i, obj, nid);
-	}
-	*entries += ac->avail;
-	return 0;
-}
-
-static int check_node(struct slab_cache *cachep, int nid, struct slab_check_state *st)
-{
-	struct kmem_list3 *l3 = l3_of(cachep, nid);
-	struct list_head *lists[3] = { &l3->slabs_full, &l3->slabs_partial, &l3->slabs_free };
-	unsigned long free_objects = 0, free_state = 0, entries = 0, limit = kmm.max_pfn;
-	int err = 0;
-	for (int w = 0; w < 3 && !err; w++) {
-		struct slab *slabp;
-		list_for_each_entry(slabp, lists[w], list) {
-			if (!limit--) {
-				err = kmm_check_fail("slab", "%s: node %d: slab list loops", cachep->common.name, nid);
-				break;
-			}
-			err = check_slab(cachep, slabp, nid, w, &free_state);
-			if (err)
-				break;
-			free_objects += cachep->num - slabp->inuse;
-		}
-	}
-	if (!err && free_objects != l3->free_objects)
-		err = kmm_check_fail("slab", "%s: node %d: free_objects %lu, slabs hold %lu free", cachep->common.name,
-				     nid, l3->free_objects, free_objects);
-	if (!err)
-		err = check_array(cachep, l3->shared, nid, "shared", &entries);
-	for (int cpu = 0; !err && cachep->array && cpu < kmm.nr_cpus; cpu++)
-		if (kmm.cpus[cpu].nid == nid && st->quiet[cpu])
-			err = check_array(cachep, slot_array(cachep, cpu), nid, "per-CPU", &entries);
-	if (!err && st->all_quiet && entries != free_state)
-		err = kmm_check_fail("slab", "%s: node %d: %lu objects marked free-in-array, arrays hold %lu",
-				     cachep->common.name, nid, free_state, entries);
-	return err;
-}
-
-static void check_caches(void *arg)
-{
-	struct slab_check_state *st = arg;
-	struct kmem_cache *s;
-	st->all_quiet = true;
-	for (int cpu = 0; cpu < kmm.nr_cpus; cpu++)
-		st->all_quiet &= st->quiet[cpu];
-	kmm_lock(&slab_mutex, KMM_LC_SLAB_MUTEX);
-	list_for_each_entry(s, &slab_caches, list) {
-		struct slab_cache *cachep = SC(s);
-		if (s->magic != KMEM_CACHE_MAGIC) {
-			st->err = kmm_check_fail("slab", "cache %p on the chain has a bad magic", (void *)s);
-			break;
-		}
-		for (int nid = 0; nid < kmm.nr_nodes && !st->err; nid++) {
-			struct kmem_list3 *l3 = l3_of(cachep, nid);
-			kmm_lock(&l3->list_lock, KMM_LC_SLAB_NODE);
-			st->err = check_node(cachep, nid, st);
-			kmm_unlock(&l3->list_lock);
-		}
-		if (st->err)
-			break;
-	}
-	kmm_unlock(&slab_mutex);
-}
-
-static int slab_check(void)
-{
-	struct slab_check_state st;
-	if (slab_state == SLAB_DOWN || slab_state == SLAB_SHUTDOWN)
-		return 0;
-	kmm_memset(&st, 0, sizeof(st));
-	kmm_with_slots_quiet(mark_quiet, check_caches, &st);
-	return st.err;
 }
 
 /* ------------------------------------------------------------------ */

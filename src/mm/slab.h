@@ -15,8 +15,11 @@
  *   slab_debug.c   slab_debug= letters shared by both backends: object
  *                  layout with red zones, poisoning, caller tracking, the
  *                  checks and the one-line reports.
- *   slab.c / slob.c  the backends (SLOB's verification and reports in
- *                  slob_check.c, its shared structures in slob_internal.h).
+ *   slab.c / slob.c  the backends (SLAB's array caches and bulk paths in
+ *                  slab_cpu.c, its verification and reports in slab_check.c,
+ *                  its shared structures in slab_classic.h; SLOB's
+ *                  verification and reports in slob_check.c, its shared
+ *                  structures in slob_internal.h).
  *
  * Which backend runs is fixed at boot (slab=slab|slob); kmm_slab_ops points
  * at its ops table for the whole boot.

@@ -1,12 +1,21 @@
 /*
- * slab_classic.h - the classic SLAB backend's structures (slab.c), after
- * Linux 2.6.24 mm/slab.c.  Private to slab.c; white-box tests include it
- * to look at slab descriptors and free chains.
+ * slab_classic.h - the classic SLAB backend's structures, after Linux
+ * 2.6.24 mm/slab.c, and what its files share: slab.c (slabs, the
+ * single-object paths, caches, boot), slab_cpu.c (array caches, reaping,
+ * the bulk paths), slab_check.c (slab_check, slabinfo, the leak listing).
+ * Private to them (and kmalloc_fast.h's batched paths); white-box tests
+ * include it to look at slab descriptors and free chains.
  */
 #ifndef KMM_SLAB_CLASSIC_H
 #define KMM_SLAB_CLASSIC_H
 
 #include "slab.h"
+#include "annotate.h"
+
+/* The symbols slab.c, slab_cpu.c and slab_check.c share: never exported
+ * from a shared object (the malloc shim builds the core with hidden
+ * visibility anyway). */
+#define SLAB_HIDDEN __attribute__((visibility("hidden")))
 
 /*
  * kmem_bufctl_t: one per object, after the slab descriptor.  For an object
@@ -105,6 +114,116 @@ struct slab_cache {
 
 static inline struct slab_cache *SC(struct kmem_cache *s) { return (struct slab_cache *)s; }
 
+/* ------------------------------------------------------------------ */
+/* Shared by slab.c, slab_cpu.c and slab_check.c                       */
+/* ------------------------------------------------------------------ */
+
+#define REAPTIMEOUT_LIST3_NS (4ULL * 1000 * 1000 * 1000)
+
+enum slab_state { SLAB_DOWN, SLAB_PARTIAL, SLAB_UP, SLAB_SHUTDOWN };
+SLAB_HIDDEN extern enum slab_state slab_state;	/* slab.c */
+
+/* The cache of caches (slab.c), static (bootstrap), with room for every
+ * slot and node. */
+struct slab_boot_cache {
+	struct slab_cache sc;
+	struct array_cache *array[NR_CPUS];
+	struct kmem_list3 nodelists[MAX_NUMNODES];
+};
+SLAB_HIDDEN extern struct slab_boot_cache cache_cache;
+
+/* slab_cpu.c: per slot, the next cache_reap (ns) */
+SLAB_HIDDEN extern uint64_t slot_next_reap[NR_CPUS];
+
+static inline struct page *obj_page(const void *obj) { return kmm_pfn_to_page(kmm_virt_to_pfn(obj)); }
+static inline struct slab *obj_slab(const void *obj) { return obj_page(obj)->slab_mgmt; }
+static inline void *index_to_obj(struct slab_cache *cachep, struct slab *slabp, unsigned int idx)
+{
+	return (char *)slabp->s_mem + (size_t)idx * cachep->buffer_size + cachep->common.obj_offset;
+}
+/* reciprocal_value / reciprocal_divide [2.6.24]: ceil(2^32 / size), then a
+ * multiply and a shift.  Exact for offsets that are multiples of size
+ * below 2^32 (a slab is at most 4 MiB); for other offsets it may be one
+ * too high, which offset_to_index corrects. */
+static inline uint32_t reciprocal_value(unsigned int size) { return (uint32_t)(((1ULL << 32) + size - 1) / size); }
+static inline unsigned int reciprocal_divide(size_t off, uint32_t r) { return (unsigned int)(((uint64_t)off * r) >> 32); }
+
+/* index of the slot holding byte `off` of the slab's object area */
+static inline unsigned int offset_to_index(struct slab_cache *cachep, size_t off)
+{
+	unsigned int idx = reciprocal_divide(off, cachep->reciprocal_buffer_size);
+	return (size_t)idx * cachep->buffer_size > off ? idx - 1 : idx;
+}
+static inline unsigned int obj_to_index(struct slab_cache *cachep, struct slab *slabp, const void *obj)
+{
+	return reciprocal_divide((size_t)((const char *)obj - cachep->common.obj_offset - (const char *)slabp->s_mem),
+				 cachep->reciprocal_buffer_size);
+}
+/* annotate.h hooks for this cache?  Not with red zones, poisoning or user
+ * tracking: those read and write their free objects' slots themselves. */
+static inline bool ann_cache(const struct kmem_cache *s)
+{
+	/* nor the cache of caches: "invalid cache" reads a freed descriptor's magic */
+	return KMM_ANNOTATE && !(s->flags & (SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER)) &&
+	       s != &cache_cache.sc.common;
+}
+static inline struct kmem_list3 *l3_of(struct slab_cache *cachep, int nid) { return &cachep->nodelists[nid]; }
+static inline void bufctl_set(struct slab *slabp, unsigned int idx, kmem_bufctl_t v)
+{
+	__atomic_store_n(&slab_bufctl(slabp)[idx], v, __ATOMIC_RELAXED);
+}
+static inline kmem_bufctl_t bufctl_get(struct slab *slabp, unsigned int idx)
+{
+	return __atomic_load_n(&slab_bufctl(slabp)[idx], __ATOMIC_RELAXED);
+}
+static inline struct page *slab_first_page(struct slab *slabp)
+{
+	return obj_page((char *)slabp->s_mem - slabp->colouroff);
+}
+/* First try at growing on a node: no direct reclaim and no other node, so
+ * a full node is left for fallback_alloc rather than reclaimed. */
+static inline gfp_t thisnode_flags(gfp_t flags)
+{
+	return (flags & ~(__GFP_DIRECT_RECLAIM | __GFP_NOFAIL)) | __GFP_THISNODE | __GFP_NOWARN | __GFP_NORETRY;
+}
+
+/* Slot cpu's array of cachep as a thread other than the slot's owner reads
+ * it (drainers, kmm_check, destroy): NULL, or the array the owner
+ * published (acquire pairs with cpu_array_create's release). */
+static inline struct array_cache *slot_array(struct slab_cache *cachep, int cpu)
+{
+	return __atomic_load_n(&cachep->array[cpu], __ATOMIC_ACQUIRE);
+}
+
+/* slab.c: the slab layer's own objects (descriptors, arrays) */
+SLAB_HIDDEN void *kmalloc_internal(size_t size, gfp_t gfp, int nid);
+SLAB_HIDDEN void kfree_internal(void *obj);
+/* slab.c: slabs (list_lock held, but cache_grow: outside every lock and slot) */
+SLAB_HIDDEN int cache_grow(struct slab_cache *cachep, gfp_t flags, int nid);
+SLAB_HIDDEN unsigned int slabs_take_locked(struct slab_cache *cachep, struct kmem_list3 *l3, void **dst,
+					   unsigned int want, kmem_bufctl_t state);
+SLAB_HIDDEN void free_block(struct slab_cache *cachep, void **objpp, unsigned int nr, int node);
+SLAB_HIDDEN unsigned long drain_freelist(struct slab_cache *cachep, struct kmem_list3 *l3, unsigned long max);
+
+/* slab_cpu.c: array caches, reaping, the bulk paths */
+SLAB_HIDDEN void *cache_alloc_refill(struct slab_cache *cachep, struct array_cache *ac, int node);
+SLAB_HIDDEN void cache_flusharray(struct slab_cache *cachep, struct array_cache *ac, int node);
+SLAB_HIDDEN void drain_array(struct slab_cache *cachep, struct array_cache *ac, int node, bool force, bool locked);
+SLAB_HIDDEN void maybe_reap(struct kmm_cpu *c);
+SLAB_HIDDEN bool cpu_array_create(struct slab_cache *cachep, struct kmm_cpu *c);
+SLAB_HIDDEN void free_arrays(struct slab_cache *cachep);
+SLAB_HIDDEN void slab_drain_slot(struct kmm_cpu *c);
+SLAB_HIDDEN void slab_drop_slot_caches(void);
+SLAB_HIDDEN size_t slab_cache_alloc_bulk(struct kmem_cache *s, gfp_t flags, size_t size, void **p, void *caller);
+SLAB_HIDDEN size_t slab_cache_free_bulk(struct kmem_cache *s, size_t size, void **p, void *caller);
+
+/* slab_check.c: verification, the leak listing, slabinfo */
+SLAB_HIDDEN int slab_check(void);
+SLAB_HIDDEN unsigned long slab_cache_live(struct kmem_cache *s,
+					  void (*list_fn)(struct kmem_cache *, void *obj, void *arg), void *arg,
+					  unsigned long max);
+SLAB_HIDDEN void slab_slabinfo(struct kmm_textbuf *tb);
+
 /* The alignment every object of the SLAB cache s has (slab.c). */
 size_t kmm_slab_obj_align(const struct kmem_cache *s);
 
@@ -112,7 +231,7 @@ size_t kmm_slab_obj_align(const struct kmem_cache *s);
 bool kmm_slab_cache_set_tag(struct kmem_cache *s, unsigned short tag, uintptr_t free_mark);
 
 /*
- * Batched frees (slab.c's kmem_cache_free_bulk, kmalloc_fast.h's list
+ * Batched frees (slab_cpu.c's kmem_cache_free_bulk, kmalloc_fast.h's list
  * variant for the malloc shim): slab_free's checks for one object after
  * another, with what they read kept in locals (registers) - the loops'
  * stores (bufctls, arrays) would otherwise make the compiler reload it
@@ -190,13 +309,13 @@ static inline __attribute__((always_inline)) kmem_bufctl_t *kmm_bulk_check_obj(c
 	return kmm_bulk_check_linear(x, obj) ? kmm_bulk_check_linear_obj(x, obj) : NULL;
 }
 
-/* slab.c, for the batched frees: n FREE objects of node nid onto its
+/* slab_cpu.c, for the batched frees: n FREE objects of node nid onto its
  * shared array as far as it has room, the rest to their slabs (takes the
  * node's list_lock; inside the caller's slot) ... */
 void kmm_slab_free_run(struct slab_cache *cachep, void **objs, unsigned int n, int nid);
 /* ... and, after leaving the slot, the periodic reaping a slow path does */
 void kmm_slab_reap_tick(struct kmm_cpu *c);
-/* slab.c, for the batched allocations: up to want objects of node nid
+/* slab_cpu.c, for the batched allocations: up to want objects of node nid
  * into buf (takes the node's list_lock; inside the caller's slot): first
  * from the shared array, the newest, still FREE (the caller marks them
  * ACTIVE before it leaves the slot), *from_shared of them; then from the
