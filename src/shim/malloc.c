@@ -49,7 +49,8 @@
  *    The first call boots the machine (shim_boot) under a state word:
  *    other threads wait; calls the booting thread makes meanwhile (nothing
  *    in the core calls malloc, but a libc function it uses might) are
- *    served from a static bootstrap arena whose blocks are never freed.
+ *    served from a static bootstrap arena whose blocks are never freed
+ *    (host.c, with the probes of the host's shape).
  *    The command line is the defaults below followed by KMM_OPTIONS (later
  *    keys win):
  *      mem=<host RAM, at most SHIM_MEM_CAP (64 GiB)> numa=<host NUMA nodes>
@@ -136,10 +137,6 @@
  * flags the boot sets (one byte per 2 MiB: 32 KiB at the cap).  It was
  * 4 GiB while the boot still initialised mem_map's own descriptors (1/64
  * of mem_map: 6 MiB of RSS for a 23 GiB machine). */
-#define SHIM_MEM_CAP (64UL << 30)
-#define SHIM_MEM_MIN (64UL << 20)
-#define SHIM_MIN_SLOTS 64
-#define SHIM_ALIGN 16			/* glibc's MALLOC_ALIGNMENT on x86-64 */
 
 /* ------------------------------------------------------------------ */
 /* State                                                               */
@@ -294,126 +291,8 @@ static int shim_tracing;		/* written at boot and in a fork child */
 #endif
 
 /* ------------------------------------------------------------------ */
-/* Bootstrap arena                                                     */
-/* ------------------------------------------------------------------ */
-
-/* Blocks handed out while the machine boots: bump allocated, never freed,
- * each after a 16-byte header holding its size. */
-#define BOOT_ARENA_SIZE (64UL << 10)
-static _Alignas(64) unsigned char boot_arena[BOOT_ARENA_SIZE];
-static size_t boot_arena_used;		/* atomic */
-
-static bool in_boot_arena(const void *p)
-{
-	return (const unsigned char *)p >= boot_arena && (const unsigned char *)p < boot_arena + BOOT_ARENA_SIZE;
-}
-
-static void *boot_arena_alloc(size_t size, size_t align)
-{
-	if (align < SHIM_ALIGN)
-		align = SHIM_ALIGN;
-	if (size > BOOT_ARENA_SIZE || align > BOOT_ARENA_SIZE / 4)
-		goto nomem;
-	for (;;) {
-		size_t used = __atomic_load_n(&boot_arena_used, __ATOMIC_RELAXED);
-		size_t start = (used + SHIM_ALIGN + align - 1) & ~(align - 1);
-		size_t end = start + ((size + SHIM_ALIGN - 1) & ~(size_t)(SHIM_ALIGN - 1));
-		if (end > BOOT_ARENA_SIZE)
-			goto nomem;
-		if (__atomic_compare_exchange_n(&boot_arena_used, &used, end, false, __ATOMIC_RELAXED,
-						__ATOMIC_RELAXED)) {
-			*(size_t *)(boot_arena + start - SHIM_ALIGN) = size;
-			return boot_arena + start;
-		}
-	}
-nomem:
-	errno = ENOMEM;
-	return NULL;
-}
-
-static size_t boot_arena_size(const void *p)
-{
-	return *(const size_t *)((const unsigned char *)p - SHIM_ALIGN);
-}
-
-/* ------------------------------------------------------------------ */
 /* Boot                                                                */
 /* ------------------------------------------------------------------ */
-
-/* Read a small text file into buf (terminated); false when unreadable. */
-static bool read_small_file(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	ssize_t n = read(fd, buf, len - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	return true;
-}
-
-/* Number of entries in a sysfs list such as "0-3,5" (0 if malformed). */
-static unsigned long count_sysfs_list(const char *s)
-{
-	unsigned long count = 0;
-	while (*s && *s != '\n') {
-		unsigned long a = 0, b;
-		if (*s < '0' || *s > '9')
-			return 0;
-		while (*s >= '0' && *s <= '9')
-			a = a * 10 + (unsigned long)(*s++ - '0');
-		b = a;
-		if (*s == '-') {
-			s++;
-			b = 0;
-			while (*s >= '0' && *s <= '9')
-				b = b * 10 + (unsigned long)(*s++ - '0');
-		}
-		if (b < a)
-			return 0;
-		count += b - a + 1;
-		if (*s == ',')
-			s++;
-	}
-	return count;
-}
-
-static int host_numa_nodes(void)
-{
-	char buf[256];
-	unsigned long n = 0;
-	if (read_small_file("/sys/devices/system/node/online", buf, sizeof(buf)))
-		n = count_sysfs_list(buf);
-	if (n < 1)
-		n = 1;
-	if (n > MAX_NUMNODES)
-		n = MAX_NUMNODES;
-	return (int)n;
-}
-
-static unsigned long host_mem_bytes(void)
-{
-	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-	unsigned long bytes = pages > 0 && psize > 0 ? (unsigned long)pages * (unsigned long)psize : 1UL << 30;
-	if (bytes > SHIM_MEM_CAP)
-		bytes = SHIM_MEM_CAP;
-	if (bytes < SHIM_MEM_MIN)
-		bytes = SHIM_MEM_MIN;
-	return bytes & ~((1UL << 20) - 1);	/* whole MiB */
-}
-
-static int shim_slots(void)
-{
-	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-	long slots = cpus > 0 ? 4 * cpus : SHIM_MIN_SLOTS;
-	if (slots < SHIM_MIN_SLOTS)
-		slots = SHIM_MIN_SLOTS;
-	if (slots > NR_CPUS)
-		slots = NR_CPUS;
-	return (int)slots;
-}
 
 /* Write a line to stderr (no stdio: it may allocate). */
 static void shim_say(const char *line)
@@ -626,13 +505,13 @@ static void shim_boot(void)
 		return;
 	}
 	shim_in_boot = 1;
-	unsigned long mem = host_mem_bytes();
+	unsigned long mem = kmm_shim_host_mem_bytes();
 	const char *opts = getenv("KMM_OPTIONS");
 	const char *failslab = getenv("KMM_FAILSLAB");
 	int len = kmm_snprintf(cmdline, sizeof(cmdline),
 			       "mem=%luM numa=%d zones=dma:16M,dma32:4G,normal cpus=%d backing=private "
 			       "profile=modern deferred_init=on vmalloc=%luM oom_wait_ms=10 slab_max_order=3",
-			       mem >> 20, host_numa_nodes(), shim_slots(), mem >> 20);
+			       mem >> 20, kmm_shim_host_numa_nodes(), kmm_shim_slots(), mem >> 20);
 	if (failslab && *failslab && len > 0 && (size_t)len < sizeof(cmdline))
 		len += kmm_snprintf(cmdline + len, sizeof(cmdline) - (size_t)len, " failslab=%s", failslab);
 	if (opts && *opts && len > 0 && (size_t)len < sizeof(cmdline))
@@ -1025,7 +904,7 @@ static __attribute__((noinline)) void *tc_refill(size_t size)
 static __attribute__((noinline)) void *shim_malloc_any(size_t size)
 {
 	if (unlikely(!shim_ready()))
-		return boot_arena_alloc(size, 0);
+		return kmm_shim_boot_arena_alloc(size, 0);
 	void *p = shim_malloc_fast(size);	/* the tables are filled now */
 	if (!p && size <= SHIM_SMALL_LIMIT)
 		p = tc_refill(size);
@@ -1043,7 +922,7 @@ static void *shim_memalign(size_t align, size_t size)
 	if (align <= SHIM_ALIGN)
 		return shim_malloc(size);
 	if (!shim_ready())
-		return boot_arena_alloc(size, align);
+		return kmm_shim_boot_arena_alloc(size, align);
 	return shim_alloc_slow(size, align, false);
 }
 
@@ -1143,7 +1022,7 @@ static __attribute__((noinline)) void shim_free_slow(void *p, const char *fn)
 		vfree(base);
 		return;
 	}
-	if (in_boot_arena(p))
+	if (kmm_shim_in_boot_arena(p))
 		return;		/* bootstrap blocks are never freed */
 	kmm_error("invalid free", "%s(%p): not memory from kmm-malloc", fn, p);
 }
@@ -1211,8 +1090,8 @@ static size_t shim_usable(const void *p, const char *category, const char *fn)
 		struct huge_hdr *h = kmm_shim_huge_lookup(p);
 		if (h)
 			return h->usable;
-		if (in_boot_arena(p))
-			return boot_arena_size(p);
+		if (kmm_shim_in_boot_arena(p))
+			return kmm_shim_boot_arena_size(p);
 	}
 	kmm_error(category, "%s(%p): not a live block of kmm-malloc", fn, p);
 	return 0;
@@ -1238,7 +1117,7 @@ static size_t shim_expected_usable(size_t size, size_t align)
 
 static __attribute__((noinline)) void shim_sized_free_slow(void *p, size_t size, size_t align, const char *fn)
 {
-	if (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) == SHIM_UP && !in_boot_arena(p) &&
+	if (__atomic_load_n(&shim_state, __ATOMIC_ACQUIRE) == SHIM_UP && !kmm_shim_in_boot_arena(p) &&
 	    kmm_is_linear_addr(p)) {
 		size_t want = shim_expected_usable(size, align);
 		size_t have = want ? ksize(p) : 0;
@@ -1314,7 +1193,7 @@ SHIM_EXPORT void *calloc(size_t nmemb, size_t size)
 		errno = ENOMEM;
 		p = NULL;
 	} else if (unlikely(!shim_ready())) {
-		p = boot_arena_alloc(bytes, 0);	/* static memory: zero */
+		p = kmm_shim_boot_arena_alloc(bytes, 0);	/* static memory: zero */
 	} else if (bytes <= shim_small_max) {
 		p = shim_malloc(bytes);
 		if (p)
@@ -1337,12 +1216,12 @@ static void *shim_realloc(void *p, size_t size, const char *fn)
 		shim_free(p);	/* glibc: realloc(p, 0) frees p and returns NULL */
 		return NULL;
 	}
-	if (unlikely(!shim_ready()) || in_boot_arena(p)) {
+	if (unlikely(!shim_ready()) || kmm_shim_in_boot_arena(p)) {
 		void *q = shim_malloc(size);
 		if (q) {
-			size_t old = in_boot_arena(p) ? boot_arena_size(p) : shim_usable(p, "invalid realloc", fn);
+			size_t old = kmm_shim_in_boot_arena(p) ? kmm_shim_boot_arena_size(p) : shim_usable(p, "invalid realloc", fn);
 			memcpy(q, p, old < size ? old : size);
-			if (!in_boot_arena(p))
+			if (!kmm_shim_in_boot_arena(p))
 				shim_free(p);
 		}
 		return q;
@@ -1453,8 +1332,8 @@ SHIM_EXPORT size_t malloc_usable_size(void *p)
 {
 	if (!p)
 		return 0;
-	if (!shim_ready() || in_boot_arena(p))
-		return in_boot_arena(p) ? boot_arena_size(p) : 0;
+	if (!shim_ready() || kmm_shim_in_boot_arena(p))
+		return kmm_shim_in_boot_arena(p) ? kmm_shim_boot_arena_size(p) : 0;
 	return shim_usable(p, "invalid free", "malloc_usable_size");
 }
 

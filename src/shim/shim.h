@@ -1,6 +1,7 @@
 /*
- * shim.h - what the malloc shim's files share (malloc.c, cxx.c, large.c) and the
- * core entry points it uses beyond the public headers (fork.c).
+ * shim.h - what the malloc shim's files share (malloc.c, cxx.c, host.c,
+ * large.c) and the core entry points it uses beyond the public headers
+ * (fork.c).
  */
 #ifndef KMM_SHIM_H
 #define KMM_SHIM_H
@@ -12,6 +13,10 @@
 #include <kmm/kmm.h>
 
 #define SHIM_GFP (GFP_KERNEL | __GFP_NOWARN)	/* every request of the shim */
+#define SHIM_ALIGN 16				/* glibc's MALLOC_ALIGNMENT on x86-64 */
+#define SHIM_MEM_CAP (64UL << 30)		/* the largest machine the shim boots */
+#define SHIM_MEM_MIN (64UL << 20)
+#define SHIM_MIN_SLOTS 64
 #define SHIM_HUGE_MAGIC 0x6b6d6d2d68756765UL	/* "kmm-huge" */
 
 /* malloc.c: the C API's work, for the C++ operators */
@@ -21,6 +26,14 @@ void kmm_shim_free(void *p);				/* free */
 /* free p, said to be a block of size bytes aligned to align (0: malloc's);
  * a size whose class is not the block's is reported "size mismatch" */
 void kmm_shim_sized_free(void *p, size_t size, size_t align, const char *fn);
+
+/* host.c: the bootstrap arena and the host's shape */
+void *kmm_shim_boot_arena_alloc(size_t size, size_t align);	/* NULL + ENOMEM: full */
+bool kmm_shim_in_boot_arena(const void *p);
+size_t kmm_shim_boot_arena_size(const void *p);
+int kmm_shim_host_numa_nodes(void);
+unsigned long kmm_shim_host_mem_bytes(void);		/* whole MiB, capped */
+int kmm_shim_slots(void);				/* CPU slots: 4 per host CPU, at least 64 */
 
 /* large.c: blocks beyond the size classes */
 struct huge_hdr {
