@@ -374,6 +374,19 @@ void kmm_slab_reap_tick(struct kmm_cpu *c)
 	maybe_reap(c);
 }
 
+/* Check obj as slab_free would (kmm_bulk_check_obj) and mark it FREE;
+ * false: it needs kmem_cache_free's own path. */
+static inline bool bulk_mark_free(struct kmm_bulk_check *x, void *obj, const struct kmem_cache *s, bool ann)
+{
+	kmem_bufctl_t *bufctl = kmm_bulk_check_obj(x, obj);
+	if (unlikely(!bufctl))
+		return false;
+	if (ann)
+		kmm_ann_obj_free(obj, s->object_size);
+	__atomic_store_n(bufctl, BUFCTL_FREE, __ATOMIC_RELAXED);
+	return true;
+}
+
 /*
  * The backend's kmem_cache_free_bulk: p[0], p[1], ... while each passes
  * slab_free's checks (kmm_bulk_check_obj) and lies on the slot's node:
@@ -411,26 +424,13 @@ size_t slab_cache_free_bulk(struct kmem_cache *s, size_t size, void **p, void *c
 	/* onto the slot's array while it has room */
 	if (likely(ac != NULL)) {
 		unsigned int avail = ac->avail, limit = ac->limit;
-		for (; i < size && avail < limit; i++) {
-			kmem_bufctl_t *bufctl = kmm_bulk_check_obj(&x, p[i]);
-			if (unlikely(!bufctl))
-				break;
-			if (ann)
-				kmm_ann_obj_free(p[i], s->object_size);
-			__atomic_store_n(bufctl, BUFCTL_FREE, __ATOMIC_RELAXED);
+		for (; i < size && avail < limit && bulk_mark_free(&x, p[i], s, ann); i++)
 			ac->entry[avail++] = p[i];
-		}
 		ac->avail = avail;
 	}
 	/* the rest, checked and marked, go to the node below */
-	for (over = i; i < size; i++) {
-		kmem_bufctl_t *bufctl = kmm_bulk_check_obj(&x, p[i]);
-		if (unlikely(!bufctl))
-			break;
-		if (ann)
-			kmm_ann_obj_free(p[i], s->object_size);
-		__atomic_store_n(bufctl, BUFCTL_FREE, __ATOMIC_RELAXED);
-	}
+	for (over = i; i < size && bulk_mark_free(&x, p[i], s, ann); i++)
+		;
 	if (over < i)
 		kmm_slab_free_run(cachep, p + over, (unsigned int)(i - over), c->nid);
 	kmm_cpu_exit(c);
